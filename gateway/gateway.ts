@@ -1,0 +1,140 @@
+/**
+ * Builds the gateway from a frozen config: database (migrated before any worker forks), auth,
+ * workers, sessions, HTTP and WebSocket on one port. `start()` resolves once it is ready;
+ * `shutdown()` is the orderly stop (API.md "Signals").
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Config } from '../common/config.js';
+import { migrate } from '../common/db/migrate.js';
+import { type Db, openDatabase } from '../common/db/open.js';
+import type { Logger } from '../common/log.js';
+import { PROJECT_ROOT } from '../common/paths.js';
+import { AuthService } from './auth/auth-service.js';
+import { PasswordHasher } from './auth/password-hasher.js';
+import { createApp } from './http/app.js';
+import { authRoutes } from './http/routes/auth.js';
+import { healthRoutes } from './http/routes/health.js';
+import { metricsRoutes } from './http/routes/metrics.js';
+import { sessionRoutes } from './http/routes/sessions.js';
+import { GatewayMetrics } from './metrics.js';
+import { SessionService } from './sessions/session-service.js';
+import { Supervisor } from './supervisor/supervisor.js';
+import { ClientRegistry } from './ws/client-registry.js';
+import { TerminalSocketServer } from './ws/server.js';
+
+/** Slow clients may not hold a connection open by dribbling headers (slowloris). */
+export const HTTP_HEADERS_TIMEOUT_MS = 10_000;
+export const HTTP_REQUEST_TIMEOUT_MS = 30_000;
+export const HTTP_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+export const VERSION: string = (
+  JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }
+).version;
+
+export class Gateway {
+  readonly db: Db;
+  readonly auth: AuthService;
+  readonly supervisor: Supervisor;
+  readonly sessions: SessionService;
+  readonly metrics: GatewayMetrics;
+  readonly server: http.Server;
+  readonly sockets: TerminalSocketServer;
+  private readonly hasher: PasswordHasher;
+  private readonly startedAt = Date.now();
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    readonly config: Config,
+    readonly log: Logger,
+  ) {
+    this.db = openDatabase(config.dbPath, { synchronous: 'FULL' });
+    const applied = migrate(this.db);
+    if (applied.length > 0) log.info({ applied }, 'database migrated');
+    this.hasher = new PasswordHasher(config.bcryptRounds);
+    this.auth = new AuthService(this.db, config, this.hasher, log);
+    this.supervisor = new Supervisor(
+      config.workerCount,
+      { dbPath: config.dbPath, maxBufferSize: config.maxBufferSize, logLevel: config.logLevel, logDir: config.logDir },
+      log,
+    );
+    const registry = new ClientRegistry();
+    this.metrics = new GatewayMetrics({
+      activeSessions: () => this.sessions.liveCount,
+      attached: () => this.sessions.attachedCount(),
+      sockets: () => this.sockets.connectionCount,
+      workersReady: () => this.supervisor.stats().ready,
+    });
+    this.sessions = new SessionService(this.db, config, this.supervisor, registry, null, log, {
+      created: (profile) => this.metrics.sessionsCreated.inc({ profile }),
+      closed: (reason) => this.metrics.sessionsClosed.inc({ reason }),
+      stateChanged: (state) => this.metrics.stateChanges.inc({ state }),
+    });
+    this.auth.on('login', (result) => this.metrics.logins.inc({ result }));
+    this.supervisor.on('restarted', () => this.metrics.workerRestarts.inc());
+    const stale = this.sessions.repo.markStaleRunningTerminated();
+    if (stale > 0) log.warn({ sessions: stale }, 'sessions of the previous run marked terminated');
+
+    const app = createApp({
+      allowedOrigins: config.allowedOrigins,
+      trustProxy: config.trustProxy,
+      log,
+      routes: [
+        ['/', healthRoutes({ db: this.db, startedAt: this.startedAt, workers: () => this.supervisor.stats() })],
+        ['/', metricsRoutes({ token: config.metricsToken, metrics: this.metrics, supervisor: this.supervisor })],
+        ['/api/auth', authRoutes(this.auth)],
+        ['/api/sessions', sessionRoutes(this.db, this.auth, this.sessions)],
+      ],
+      onRequestDone: (method, route, status, seconds) =>
+        this.metrics.httpDuration.observe({ method, route, status: String(status) }, seconds),
+    });
+    this.server = http.createServer(app);
+    this.server.headersTimeout = HTTP_HEADERS_TIMEOUT_MS;
+    this.server.requestTimeout = HTTP_REQUEST_TIMEOUT_MS;
+    this.server.keepAliveTimeout = HTTP_KEEP_ALIVE_TIMEOUT_MS;
+    this.sockets = new TerminalSocketServer(this.server, registry, this.auth, this.sessions, log, {
+      allowedOrigins: config.allowedOrigins,
+      authTimeoutMs: config.wsAuthTimeoutMs,
+      heartbeatIntervalMs: config.wsHeartbeatIntervalMs,
+      version: VERSION,
+      onMessage: (type) => this.metrics.wsMessages.inc({ type }),
+    });
+  }
+
+  async start(): Promise<number> {
+    const listening = new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.config.port, this.config.host, () => resolve());
+    });
+    await Promise.all([this.supervisor.start(), listening]);
+    const port = (this.server.address() as AddressInfo).port;
+    this.log.info({ port, host: this.config.host, workers: this.config.workerCount, ms: Date.now() - this.startedAt }, 'gateway ready');
+    return port;
+  }
+
+  shutdown(): Promise<void> {
+    this.stopping ??= this.doShutdown();
+    return this.stopping;
+  }
+
+  private async doShutdown(): Promise<void> {
+    this.log.info('shutdown started');
+    this.sessions.stopAccepting();
+    const httpClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    await this.sockets.closeAll();
+    await this.supervisor.shutdown();
+    this.sessions.finishShutdown();
+    this.server.closeAllConnections();
+    await httpClosed;
+    await this.hasher.close();
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.db.close();
+    }
+    this.log.info('shutdown complete');
+  }
+}

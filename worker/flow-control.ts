@@ -1,0 +1,61 @@
+/**
+ * When to stop reading a PTY. Two debts are watched: output sent to the gateway but not yet
+ * credited back (a viewer that does not read), and output written into the headless terminal
+ * but not yet parsed (xterm's write() throws once 50 MB is pending). The PTY is paused, never
+ * its output dropped; the kernel then blocks the writing program, exactly as a slow real
+ * terminal would.
+ */
+
+/** Unacknowledged output (UTF-16 units) that pauses the PTY (anchors: VS Code 100k, wetty 2 MiB). */
+export const FLOW_HIGH_WATERMARK_CHARS = 1_000_000;
+/** ...and resumes it once the viewers have caught up to here. */
+export const FLOW_LOW_WATERMARK_CHARS = 250_000;
+/** Unparsed terminal input that pauses the PTY (DESIGN.md: ≈1 MB → pause, 256 KB → resume). */
+export const PARSE_HIGH_WATERMARK_CHARS = 1_000_000;
+export const PARSE_LOW_WATERMARK_CHARS = 256 * 1024;
+
+export class FlowControl {
+  sentSeq = 0;
+  creditedSeq = 0;
+  fedSeq = 0;
+  parsedSeq = 0;
+  private paused = false;
+
+  constructor(private readonly setPaused: (paused: boolean) => void) {}
+
+  private update(): void {
+    const unacked = this.sentSeq - this.creditedSeq;
+    const unparsed = this.fedSeq - this.parsedSeq;
+    if (!this.paused && (unacked > FLOW_HIGH_WATERMARK_CHARS || unparsed > PARSE_HIGH_WATERMARK_CHARS)) {
+      this.paused = true;
+      this.setPaused(true);
+    } else if (this.paused && unacked < FLOW_LOW_WATERMARK_CHARS && unparsed < PARSE_LOW_WATERMARK_CHARS) {
+      this.paused = false;
+      this.setPaused(false);
+    }
+  }
+
+  fed(chars: number): void {
+    this.fedSeq += chars;
+    this.update();
+  }
+
+  parsed(chars: number): void {
+    this.parsedSeq += chars;
+    this.update();
+  }
+
+  sent(seq: number): void {
+    this.sentSeq = seq;
+    this.update();
+  }
+
+  credit(chars: number): void {
+    this.creditedSeq = Math.min(this.sentSeq, this.creditedSeq + chars);
+    this.update();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+}

@@ -1,0 +1,12 @@
+import type { ErrorCode } from '../common/errors.js';
+import type { LineRow } from '../common/db/repositories/lines.js';
+
+export type HistoryThreadIn =
+  | { type: 'rows'; rows: LineRow[] }
+  | { type: 'flush'; id: number }
+  | { type: 'close' };
+
+export type HistoryThreadOut =
+  | { type: 'status'; ok: boolean; linesWritten: number; writeMs: number; errorCode?: ErrorCode }
+  | { type: 'flushed'; id: number; dropped: number }
+  | { type: 'closed'; dropped: number };

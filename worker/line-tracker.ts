@@ -1,0 +1,335 @@
+import type { IBuffer, IDisposable, IMarker, Terminal } from '@xterm/headless';
+
+/** One line of history: a logical line (wrapped rows joined) as plain text, trailing blanks trimmed. */
+export interface TrackedLine {
+  lineNumber: number;
+  text: string;
+  /** Epoch ms at which the line was emitted. */
+  timestamp: number;
+}
+
+export interface LineTrackerOptions {
+  /** Number given to the first emitted line (to continue numbering stored history). Default 1. */
+  firstLineNumber?: number;
+  /** Clock for timestamps (epoch ms). Default Date.now. */
+  now?: () => number;
+}
+
+/**
+ * One scroll of a full buffer trims exactly one row from the top, so an anchor at least this many
+ * rows below the top survives the next trim; the scroll guard moves it down before it gets closer.
+ */
+const TRIM_GUARD_ROWS = 1;
+
+/** The guard must be able to put the anchor above the viewport yet out of the next trim's reach. */
+const MIN_SCROLLBACK = TRIM_GUARD_ROWS + 1;
+
+/** ED (CSI Ps J) parameter that erases the scrollback. */
+const ED_ERASE_SCROLLBACK = 3;
+
+/**
+ * Where the first not-yet-consumed row of the normal buffer is. The marker lives on a row that has
+ * already been consumed (emitted or stashed), so it sits in scrollback, which output never edits;
+ * a marker on a screen row would be shifted or disposed by insert/delete-line and erase sequences.
+ * - `top`: row 0 (initially, and after the scrollback was erased or the terminal reset).
+ * - `line`: the marker is on the first row of the last emitted logical line; the next unconsumed
+ *   row is the first unwrapped row after it. Survives reflow: a logical line keeps its first row.
+ * - `row`: the marker is on the last consumed row itself (used when a logical line was consumed
+ *   only in part, or a whole logical line nearly filled the buffer); the next row is the one after.
+ */
+type Anchor = { kind: 'top' } | { kind: 'line'; marker: IMarker } | { kind: 'row'; marker: IMarker };
+
+/**
+ * Turns what scrolls off an `@xterm/headless` screen into numbered history lines: exactly what a
+ * viewer saw leave the viewport (a `\r`-redrawn progress bar is one line, in its final state),
+ * numbered without gaps, never twice, alternate-screen output excluded.
+ *
+ * The owner calls `poll()` from every `term.write` callback. Between polls, three hooks act during
+ * parsing so that nothing is dropped before it is read: a scroll guard (a chunk longer than the
+ * whole scrollback trims rows before its write callback runs), ED3 (`CSI 3 J`, erases scrollback)
+ * and RIS (`ESC c`, discards both buffers). `onLines` may therefore be called from inside parsing:
+ * it must not write to the terminal.
+ *
+ * Side effect: sets `scrollOnEraseInDisplay`, so `clear` (ED2) scrolls the screen into scrollback
+ * (and so into history) instead of erasing it. Calling `term.reset()` directly is not tracked: the
+ * unpolled part of the old buffer is lost (RIS sent as output is handled).
+ */
+export class LineTracker {
+  private readonly now: () => number;
+  private nextNumber: number;
+  private anchor: Anchor = { kind: 'top' };
+  /** Text of the first rows of a logical line whose rows had to be consumed before it ended. */
+  private prefix = '';
+  private activeType: IBuffer['type'];
+  private finished = false;
+  private disposed = false;
+  private readonly subscriptions: IDisposable[] = [];
+
+  constructor(
+    private readonly term: Terminal,
+    private readonly onLines: (lines: TrackedLine[]) => void,
+    options: LineTrackerOptions = {},
+  ) {
+    if (!term.options.allowProposedApi) {
+      throw new Error('LineTracker needs a Terminal created with allowProposedApi: true (registerMarker)');
+    }
+    if ((term.options.scrollback ?? 0) < MIN_SCROLLBACK) {
+      throw new Error(`LineTracker needs a scrollback of at least ${MIN_SCROLLBACK} rows`);
+    }
+    this.now = options.now ?? Date.now;
+    this.nextNumber = options.firstLineNumber ?? 1;
+    this.activeType = term.buffer.active.type;
+    term.options.scrollOnEraseInDisplay = true;
+    this.subscriptions.push(
+      term.onScroll(() => this.guardAgainstTrim()),
+      term.buffer.onBufferChange((buffer) => this.onBufferChange(buffer)),
+      // Returning false lets xterm's own handler run after ours.
+      term.parser.registerCsiHandler({ final: 'J' }, (params) => this.beforeErase(params)),
+      term.parser.registerCsiHandler({ prefix: '?', final: 'J' }, (params) => this.beforeErase(params)),
+      term.parser.registerEscHandler({ final: 'c' }, () => this.beforeReset()),
+    );
+  }
+
+  get nextLineNumber(): number {
+    return this.nextNumber;
+  }
+
+  /** Call after every term.write callback. Emits the logical lines that have fully left the screen. */
+  poll(): void {
+    if (this.finished || this.disposed) return;
+    const buffer = this.term.buffer.active;
+    // The normal buffer does not change while the alternate screen is shown (and no marker can be
+    // placed then): catch up when it returns.
+    if (buffer.type !== 'normal') return;
+    const lines: string[] = [];
+    let from = this.nextRow(buffer);
+    if (this.anchorLost()) {
+      // Something disposed the marker (e.g. a screen edit after a resize pulled consumed rows back
+      // onto the screen). Keep what was stashed and resume at the screen top.
+      if (this.prefix !== '') lines.push(this.takePrefix().trimEnd());
+      from = buffer.baseY;
+      this.setAnchor(buffer, 'row', from - 1);
+    }
+    const lastStart = this.collect(buffer, from, buffer.baseY, lines);
+    if (lastStart !== undefined) this.setAnchor(buffer, 'line', lastStart);
+    this.emit(lines);
+  }
+
+  /** Lines not yet emitted, down to the last non-blank row (the screen's unfinished part). Does not emit. */
+  pendingScreenLines(): string[] {
+    if (this.finished || this.disposed) return [];
+    const buffer = this.term.buffer.normal;
+    const prefix = this.prefix;
+    const lines = this.collectRest(buffer);
+    this.prefix = prefix;
+    return lines;
+  }
+
+  /** At session end: emit every remaining line of the normal buffer. Later calls (and polls) do nothing. */
+  flushScreen(): void {
+    if (this.finished || this.disposed) return;
+    this.drainNormalBuffer();
+    this.finished = true;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const subscription of this.subscriptions) subscription.dispose();
+    this.subscriptions.length = 0;
+    this.releaseMarker();
+  }
+
+  /**
+   * Appends the logical lines starting at `from` that end before `boundary`; a line ends where the
+   * next row is not a wrapped continuation (or the buffer ends). Returns the first row of the last
+   * line appended. The first line continues the stashed prefix, if any.
+   */
+  private collect(buffer: IBuffer, from: number, boundary: number, out: string[]): number | undefined {
+    let start = from;
+    let lastStart: number | undefined;
+    for (let row = from + 1; row <= boundary; row++) {
+      if (buffer.getLine(row)?.isWrapped) continue;
+      out.push((this.takePrefix() + rowsText(buffer, start, row - 1, false)).trimEnd());
+      lastStart = start;
+      start = row;
+    }
+    return lastStart;
+  }
+
+  /**
+   * Every line of the normal buffer not yet emitted, down to the last non-blank row, consuming the
+   * prefix. Works on the alternate screen too (no marker is placed).
+   */
+  private collectRest(buffer: IBuffer): string[] {
+    const lines: string[] = [];
+    let from = this.nextRow(buffer);
+    if (this.anchorLost()) {
+      if (this.prefix !== '') lines.push(this.takePrefix().trimEnd());
+      from = buffer.baseY;
+    }
+    this.collect(buffer, from, this.endOfContent(buffer) + 1, lines);
+    // The stashed start of a line whose remaining rows were erased is still a line that was seen.
+    if (this.prefix !== '') lines.push(this.takePrefix().trimEnd());
+    return lines;
+  }
+
+  /** The first row of the normal buffer not yet emitted or stashed. */
+  private nextRow(buffer: IBuffer): number {
+    const anchor = this.anchor;
+    if (anchor.kind === 'top') return 0;
+    if (anchor.marker.isDisposed) return buffer.baseY;
+    let row = anchor.marker.line + 1;
+    if (anchor.kind === 'line') {
+      while (buffer.getLine(row)?.isWrapped) row++;
+    }
+    return row;
+  }
+
+  private anchorLost(): boolean {
+    return this.anchor.kind !== 'top' && this.anchor.marker.isDisposed;
+  }
+
+  /** The anchor's row, which the next trims move towards 0 (row 0 for `top`, negative once lost). */
+  private anchorLine(): number {
+    return this.anchor.kind === 'top' ? 0 : this.anchor.marker.line;
+  }
+
+  /** Last row worth keeping: the last non-blank screen row (with its wrapped rows), at least the last scrollback row. */
+  private endOfContent(buffer: IBuffer): number {
+    let last = buffer.baseY - 1;
+    for (let row = buffer.length - 1; row >= buffer.baseY; row--) {
+      if (buffer.getLine(row)?.translateToString(true) !== '') {
+        last = row;
+        break;
+      }
+    }
+    while (buffer.getLine(last + 1)?.isWrapped) last++;
+    return last;
+  }
+
+  /** Emits everything left in the normal buffer (scrollback and screen) and re-anchors at row 0. */
+  private drainNormalBuffer(): void {
+    const lines = this.collectRest(this.term.buffer.normal);
+    this.releaseMarker();
+    this.anchor = { kind: 'top' };
+    this.emit(lines);
+  }
+
+  /**
+   * Runs after every scroll. Once the buffer is full each scroll trims its top row; before the
+   * anchor would be trimmed, emit what is complete, and if the anchor is still in reach (one logical
+   * line filling the scrollback), stash the rows of that unfinished line and anchor below them.
+   */
+  private guardAgainstTrim(): void {
+    if (this.finished || this.disposed) return;
+    const buffer = this.term.buffer.active;
+    if (buffer.type !== 'normal') return;
+    if (buffer.length < this.term.rows + (this.term.options.scrollback ?? 0)) return;
+    if (this.anchorLine() >= TRIM_GUARD_ROWS) return;
+    this.poll();
+    if (this.anchorLine() >= TRIM_GUARD_ROWS) return;
+    const next = this.stashUnfinished(buffer);
+    this.setAnchor(buffer, 'row', next - 1);
+  }
+
+  /** Stashes the scrollback rows of the line that continues onto the screen; returns the next unconsumed row. */
+  private stashUnfinished(buffer: IBuffer): number {
+    const next = this.nextRow(buffer);
+    if (next >= buffer.baseY) return next;
+    this.prefix += rowsText(buffer, next, buffer.baseY - 1, true);
+    return buffer.baseY;
+  }
+
+  /** ED3 is about to drop the scrollback: consume all of it first. */
+  private beforeErase(params: (number | number[])[]): boolean {
+    if (params[0] !== ED_ERASE_SCROLLBACK || this.finished || this.disposed) return false;
+    const buffer = this.term.buffer.active;
+    // ED3 on the alternate screen erases nothing of the normal buffer.
+    if (buffer.type !== 'normal') return false;
+    this.poll();
+    const next = this.stashUnfinished(buffer);
+    if (next <= buffer.baseY) {
+      // Everything above the screen is consumed; after the erase the screen top is row 0.
+      this.releaseMarker();
+      this.anchor = { kind: 'top' };
+    } else {
+      // Consumed rows are on screen (a resize pulled them down): anchor on one, which ED3 keeps.
+      this.setAnchor(buffer, 'row', next - 1);
+    }
+    return false;
+  }
+
+  /** RIS is about to discard both buffers: what the normal buffer still holds (screen included) was seen. */
+  private beforeReset(): boolean {
+    if (!this.finished && !this.disposed) this.drainNormalBuffer();
+    return false;
+  }
+
+  private onBufferChange(buffer: IBuffer): void {
+    const previous = this.activeType;
+    this.activeType = buffer.type;
+    if (buffer.type !== 'normal') return;
+    if (previous === 'normal') {
+      // Only a reset replaces the normal buffer with a new one; the marker belonged to the old one.
+      this.releaseMarker();
+      this.anchor = { kind: 'top' };
+      this.prefix = '';
+    }
+    this.poll();
+  }
+
+  /** Moves the anchor to `row` of the active (normal) buffer; a negative row means row 0 is next. */
+  private setAnchor(buffer: IBuffer, kind: 'line' | 'row', row: number): void {
+    this.releaseMarker();
+    if (row < 0) {
+      this.anchor = { kind: 'top' };
+      return;
+    }
+    const marker = this.term.registerMarker(row - (buffer.baseY + buffer.cursorY));
+    // registerMarker only fails on the alternate screen, which callers exclude.
+    this.anchor = marker ? { kind, marker } : { kind: 'top' };
+  }
+
+  private releaseMarker(): void {
+    if (this.anchor.kind !== 'top') this.anchor.marker.dispose();
+  }
+
+  private takePrefix(): string {
+    const prefix = this.prefix;
+    this.prefix = '';
+    return prefix;
+  }
+
+  private emit(texts: string[]): void {
+    if (texts.length === 0) return;
+    const timestamp = this.now();
+    const lines = texts.map((text) => ({ lineNumber: this.nextNumber++, text, timestamp }));
+    this.onLines(lines);
+  }
+}
+
+/**
+ * Text of rows first..last as one string. Every row but the last wraps into the next one, so it
+ * keeps its trailing spaces (they are part of the text), minus the empty cell a wide character
+ * leaves at the end of a row when it does not fit and moves to the next row. `continues`: the last
+ * row wraps on too.
+ */
+function rowsText(buffer: IBuffer, first: number, last: number, continues: boolean): string {
+  let text = '';
+  for (let row = first; row <= last; row++) {
+    const line = buffer.getLine(row);
+    if (!line) break;
+    const wrapsOn = row < last || continues;
+    let part = line.translateToString(!wrapsOn);
+    if (wrapsOn && line.length > 0) {
+      const lastCell = line.getCell(line.length - 1);
+      const next = buffer.getLine(row + 1);
+      if (lastCell && lastCell.getCode() === 0 && lastCell.getWidth() === 1 && next?.getCell(0)?.getWidth() === 2) {
+        part = part.slice(0, -1);
+      }
+    }
+    text += part;
+  }
+  return text;
+}

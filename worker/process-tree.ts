@@ -1,0 +1,202 @@
+/**
+ * Kills everything a session started. A node-pty child is a session leader (setsid), so what it
+ * starts shares its session id even after the leader dies; a descendant that called setsid itself
+ * is still found through its parent chain while that chain is intact, and once seen it is tracked
+ * by (pid, start time) so a later re-parenting to init does not hide it. Escalates HUP → TERM →
+ * KILL, re-scanning /proc on every poll so children forked in the meantime are signalled too.
+ *
+ * Linux only (reads /proc). Limitation: a daemon that double-forks AND calls setsid between two
+ * scans, before it was ever seen, escapes — only a cgroup could catch that.
+ */
+import fs from 'node:fs';
+
+/** Time for a polite SIGHUP (what a closing terminal sends) to end the tree: lets a shell forward
+ *  it to its jobs and lets an interactive program save its state. */
+export const HUP_WAIT_MS = 500;
+/** Time for SIGTERM to end what ignored or survived HUP (nohup'd jobs, servers). */
+export const TERM_WAIT_MS = 1500;
+/** Time for SIGKILL to take effect on the rest (re-sent every poll to catch late forks). Together
+ *  the three waits bound a kill at 4 s, under the 5 s the worker's shutdown allows. */
+export const KILL_WAIT_MS = 2000;
+/** How often /proc is re-scanned during a wait: a scan costs ~1–3 ms here, so this keeps the
+ *  worker's event loop (which serves other PTYs) mostly free while still catching new forks. */
+export const SCAN_INTERVAL_MS = 25;
+
+export interface ProcStat {
+  pid: number;
+  /** Single-letter state: R, S, D, Z (zombie), T (stopped), X (dead), … */
+  state: string;
+  ppid: number;
+  pgrp: number;
+  session: number;
+  /** Clock ticks since boot at which the process started; with the pid it names one process. */
+  startTime: number;
+}
+
+/**
+ * Parses /proc/<pid>/stat. Field 2 (comm) is in parentheses and may itself contain spaces and
+ * parentheses, so the remaining fields are split after the LAST ')'.
+ */
+export function parseProcStat(text: string): ProcStat | null {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return null;
+  const pid = Number(text.slice(0, open).trim());
+  // After ") ": state(3) ppid(4) pgrp(5) session(6) tty_nr(7) … starttime(22).
+  const rest = text.slice(close + 2).split(' ');
+  const state = rest[0];
+  const ppid = Number(rest[1]);
+  const pgrp = Number(rest[2]);
+  const session = Number(rest[3]);
+  const startTime = Number(rest[19]);
+  if (!Number.isInteger(pid) || state === undefined || state.length !== 1) return null;
+  if (![ppid, pgrp, session, startTime].every(Number.isInteger)) return null;
+  return { pid, state, ppid, pgrp, session, startTime };
+}
+
+/** A zombie or dead entry holds no resources and cannot be signalled any further. */
+function isGone(stat: ProcStat): boolean {
+  return stat.state === 'Z' || stat.state === 'X';
+}
+
+/** Every live process, read from /proc; processes that vanish mid-scan are skipped. */
+function readProcessTable(): Map<number, ProcStat> {
+  const table = new Map<number, ProcStat>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue; // not a pid directory
+    let text: string;
+    try {
+      text = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // exited between readdir and read
+    }
+    const stat = parseProcStat(text);
+    if (stat && !isGone(stat)) table.set(stat.pid, stat);
+  }
+  return table;
+}
+
+/** Pids that must never be signalled whatever /proc says: init, this worker, its gateway. */
+function isProtected(pid: number): boolean {
+  return pid <= 1 || pid === process.pid || pid === process.ppid;
+}
+
+/** Members of the tree: in one of `sessions`, or a parent chain that reaches one of `roots`. */
+function treeMembers(table: Map<number, ProcStat>, roots: Set<number>, sessions: Set<number>): number[] {
+  const verdict = new Map<number, boolean>();
+  const belongs = (pid: number): boolean => {
+    const known = verdict.get(pid);
+    if (known !== undefined) return known;
+    const chain: number[] = [];
+    let result = false;
+    let cursor: number | undefined = pid;
+    // Walk up until a root, a known verdict, or the top (bounded by the table size: no cycles).
+    while (cursor !== undefined && chain.length <= table.size) {
+      const cached = verdict.get(cursor);
+      if (cached !== undefined) {
+        result = cached;
+        break;
+      }
+      const stat = table.get(cursor);
+      if (!stat) break;
+      if (roots.has(stat.pid) || sessions.has(stat.session)) {
+        result = true;
+        break;
+      }
+      chain.push(cursor);
+      cursor = stat.ppid > 1 ? stat.ppid : undefined;
+    }
+    for (const p of chain) verdict.set(p, result);
+    verdict.set(pid, result);
+    return result;
+  };
+  const members: number[] = [];
+  for (const pid of table.keys()) if (!isProtected(pid) && belongs(pid)) members.push(pid);
+  return members;
+}
+
+function assertKillableRoot(rootPid: number): void {
+  if (!Number.isInteger(rootPid) || isProtected(rootPid)) {
+    throw new RangeError(`refusing to treat pid ${rootPid} as a session root`);
+  }
+}
+
+/** Live processes of the session led by `rootPid` (rootPid included while it is alive). */
+export function listSessionProcesses(rootPid: number): number[] {
+  assertKillableRoot(rootPid);
+  const roots = new Set([rootPid]);
+  return treeMembers(readProcessTable(), roots, roots);
+}
+
+export interface KillTreeOptions {
+  hupWaitMs?: number;
+  termWaitMs?: number;
+  killWaitMs?: number;
+}
+
+/**
+ * Ends the whole process tree of a session: SIGHUP, then SIGTERM, then SIGKILL, each stage ending
+ * early once nothing is left. Resolves with the pids still alive at the end (normally none; a
+ * process stuck in uninterruptible sleep can outlive SIGKILL for a while).
+ */
+export async function killProcessTree(rootPid: number, opts: KillTreeOptions = {}): Promise<{ survivors: number[] }> {
+  assertKillableRoot(rootPid);
+  // pid → start time: remembers members across scans, and tells a reused pid from the original.
+  const tracked = new Map<number, number>();
+  // Every session a member was ever seen in. Kept after its leader dies: a child forked just
+  // before its parent was killed is found by its session alone (the kernel never reuses a
+  // session id while a member is alive).
+  const sessions = new Set<number>([rootPid]);
+
+  const refresh = (): number[] => {
+    const table = readProcessTable();
+    for (const [pid, startTime] of tracked) {
+      if (table.get(pid)?.startTime !== startTime) tracked.delete(pid);
+    }
+    const roots = new Set<number>([rootPid, ...tracked.keys()]);
+    for (const pid of treeMembers(table, roots, sessions)) {
+      const stat = table.get(pid);
+      if (!stat || tracked.has(pid)) continue;
+      tracked.set(pid, stat.startTime);
+      sessions.add(stat.session);
+    }
+    return [...tracked.keys()];
+  };
+
+  const stages: Array<{ signal: NodeJS.Signals; waitMs: number }> = [
+    { signal: 'SIGHUP', waitMs: opts.hupWaitMs ?? HUP_WAIT_MS },
+    { signal: 'SIGTERM', waitMs: opts.termWaitMs ?? TERM_WAIT_MS },
+    { signal: 'SIGKILL', waitMs: opts.killWaitMs ?? KILL_WAIT_MS },
+  ];
+  for (const { signal, waitMs } of stages) {
+    const signalled = new Set<number>();
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const live = refresh();
+      if (live.length === 0) return { survivors: [] };
+      for (const pid of live) {
+        // SIGKILL is repeated every poll; the polite signals go once to each process.
+        if (signal !== 'SIGKILL' && signalled.has(pid)) continue;
+        signalled.add(pid);
+        sendSignal(pid, signal);
+        // A stopped job (^Z) would leave HUP/TERM pending until continued.
+        if (signal !== 'SIGKILL') sendSignal(pid, 'SIGCONT');
+      }
+      if (Date.now() >= deadline) break;
+      await sleep(SCAN_INTERVAL_MS);
+    }
+  }
+  return { survivors: refresh() };
+}
+
+function sendSignal(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // ESRCH: already gone. EPERM: not ours (a setuid program); nothing more we can do.
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,148 @@
+/**
+ * The worker's session service (VS Code PtyService): owns every live session of this worker and
+ * answers the gateway's typed requests. It never touches a socket or a user table.
+ */
+import { AppError } from '../common/errors.js';
+import type { GatewayToWorker, WorkerConfig, WorkerEvent, WorkerRequest, WorkerResults } from '../common/ipc.js';
+import type { Logger } from '../common/log.js';
+import type { CloseReason } from '../common/models.js';
+import { buildSessionEnv, resolveExecutable } from './environment.js';
+import { HistoryWriter } from './history-writer.js';
+import { dbWriteSeconds, historyLines, inputBytes, outputBytes, registry } from './metrics.js';
+import { Session } from './session.js';
+
+export class PtyHost {
+  private readonly sessions = new Map<string, Session>();
+  private readonly closeReasons = new Map<string, CloseReason>();
+  private readonly history: HistoryWriter;
+
+  constructor(
+    private readonly config: WorkerConfig,
+    private readonly emit: (event: WorkerEvent) => void,
+    private readonly log: Logger,
+    private readonly lagMs: () => number,
+  ) {
+    this.history = new HistoryWriter(config.dbPath, (status) => {
+      if (status.ok) {
+        historyLines.inc(status.linesWritten);
+        dbWriteSeconds.observe(status.writeMs / 1000);
+      } else {
+        this.log.error({ code: status.errorCode }, 'history write failed; lines stay queued');
+      }
+      this.emit({
+        type: 'history',
+        ok: status.ok,
+        linesWritten: status.linesWritten,
+        writeMs: status.writeMs,
+        ...(status.errorCode ? { errorCode: status.errorCode } : {}),
+      });
+    });
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  handleCommand(msg: Exclude<GatewayToWorker, WorkerRequest>): void {
+    switch (msg.type) {
+      case 'input': {
+        const s = this.sessions.get(msg.sessionId);
+        if (s) {
+          inputBytes.inc(msg.data.length);
+          s.write(msg.data);
+        }
+        break;
+      }
+      case 'resize':
+        this.sessions.get(msg.sessionId)?.resize(msg.cols, msg.rows);
+        break;
+      case 'credit':
+        this.sessions.get(msg.sessionId)?.credit(msg.chars);
+        break;
+      case 'init':
+        break;
+    }
+  }
+
+  async handleRequest(msg: WorkerRequest): Promise<WorkerResults[WorkerRequest['type']]> {
+    switch (msg.type) {
+      case 'create_session':
+        return this.create(msg.spec);
+      case 'close_session':
+        return { closed: await this.close(msg.sessionId, msg.reason) };
+      case 'snapshot':
+        return this.session(msg.sessionId).snapshot(msg.since);
+      case 'recent': {
+        const s = this.session(msg.sessionId);
+        // Lines already emitted must be committed before the caller reads the database.
+        await this.history.flush();
+        return s.recent();
+      }
+      case 'metrics':
+        return { metrics: await registry.getMetricsAsJSON() };
+      case 'shutdown':
+        return { sessions: await this.shutdown() };
+      case 'ping':
+        return { at: Date.now(), rssBytes: process.memoryUsage.rss(), eventLoopLagMs: this.lagMs() };
+    }
+  }
+
+  private session(id: string): Session {
+    const s = this.sessions.get(id);
+    if (!s) throw new AppError('SESSION_NOT_FOUND');
+    return s;
+  }
+
+  private create(spec: WorkerRequest & { type: 'create_session' } extends { spec: infer S } ? S : never): { pid: number } {
+    if (this.sessions.has(spec.sessionId)) throw new AppError('VALIDATION_FAILED', 'Session id already in use');
+    const env = buildSessionEnv(process.env, spec.extraEnv);
+    const file = resolveExecutable(spec.file, env.PATH ?? '');
+    if (!file) {
+      throw new AppError('COMMAND_NOT_FOUND', `Command '${spec.file}' was not found on the server's PATH`);
+    }
+    const session = new Session({ ...spec, file }, env, this.config.maxBufferSize, {
+      output: (sessionId, seq, chars, frame) => {
+        outputBytes.inc(chars);
+        this.emit({ type: 'output', sessionId, seq, chars, frame });
+      },
+      lines: (rows) => this.history.append(rows),
+      state: (sessionId, state, previousState) => this.emit({ type: 'state', sessionId, state, previousState }),
+      exit: (sessionId, exit) => void this.onExit(sessionId, exit.exitCode, exit.signal),
+    });
+    this.sessions.set(spec.sessionId, session);
+    this.log.info({ sessionId: spec.sessionId, profile: spec.profile, pid: session.pid }, 'session started');
+    return { pid: session.pid };
+  }
+
+  private async onExit(sessionId: string, exitCode: number, signal: number): Promise<void> {
+    this.sessions.delete(sessionId);
+    const reason = this.closeReasons.get(sessionId) ?? 'exited';
+    this.closeReasons.delete(sessionId);
+    // The final screen is in history before anyone is told the session ended.
+    await this.history.flush();
+    this.log.info({ sessionId, exitCode, signal, reason }, 'session ended');
+    this.emit({ type: 'session_exit', sessionId, exitCode, signal: signal || null, reason });
+  }
+
+  private async close(sessionId: string, reason: CloseReason, fast = false): Promise<boolean> {
+    const s = this.sessions.get(sessionId);
+    if (!s) return false;
+    this.closeReasons.set(sessionId, reason);
+    await s.close(fast);
+    // The exit path may still be flushing history: wait for it.
+    await this.history.flush();
+    return true;
+  }
+
+  /**
+   * Closes every session (final screens to history), then the writer. `fast` (the gateway is
+   * gone) shortens the HUP/TERM grace so nothing outlives the worker's exit deadline.
+   */
+  async shutdown(opts: { fast?: boolean } = {}): Promise<number> {
+    const ids = [...this.sessions.keys()];
+    await Promise.all(ids.map((id) => this.close(id, 'shutdown', opts.fast)));
+    await this.history.flush();
+    await this.history.close();
+    return ids.length;
+  }
+}
