@@ -91,6 +91,8 @@ export interface Config {
   readonly allowShellSessions: boolean;
   readonly sessionRoot: string;
   readonly allowedOrigins: readonly string[];
+  /** True when ALLOWED_ORIGINS was not set: the origins follow the port actually bound (PORT=0). */
+  readonly allowedOriginsFromPort: boolean;
   readonly allowRegistration: boolean;
   readonly bcryptRounds: number;
   readonly metricsToken: string | undefined;
@@ -189,9 +191,7 @@ export function loadConfig(
     throw new ConfigError(`SESSION_ROOT: ${e.SESSION_ROOT} does not exist`);
   }
 
-  const allowedOrigins = (
-    e.ALLOWED_ORIGINS ?? `http://localhost:${e.PORT},http://127.0.0.1:${e.PORT}`
-  )
+  const allowedOrigins = (e.ALLOWED_ORIGINS ?? defaultOrigins(e.PORT).join(','))
     .split(',')
     .map((o) => o.trim())
     .filter((o) => o.length > 0);
@@ -221,6 +221,7 @@ export function loadConfig(
     allowShellSessions: e.ALLOW_SHELL_SESSIONS,
     sessionRoot,
     allowedOrigins: Object.freeze(allowedOrigins.map((o) => new URL(o).origin)),
+    allowedOriginsFromPort: e.ALLOWED_ORIGINS === undefined,
     allowRegistration: e.ALLOW_REGISTRATION,
     bcryptRounds: e.BCRYPT_ROUNDS,
     metricsToken: e.METRICS_TOKEN,
@@ -237,6 +238,11 @@ export function loadConfig(
 }
 
 /** Children inherit process.env: remove the secrets once they are in the frozen config. */
+/** The default origins for a port: the page served by this very server. */
+export function defaultOrigins(port: number): string[] {
+  return [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
+}
+
 export function scrubSecretsFromEnvironment(env: NodeJS.ProcessEnv = process.env): void {
   for (const name of SECRET_ENV_NAMES) delete env[name];
 }

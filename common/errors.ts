@@ -27,6 +27,7 @@ export const ERROR_CATALOGUE = {
   USERNAME_TAKEN: { status: 409, message: 'That username is taken' },
   SESSION_NOT_RUNNING: { status: 409, message: 'The session is not running' },
   LAST_ADMIN: { status: 409, message: 'The last active admin cannot be demoted or disabled' },
+  API_KEY_LIMIT_REACHED: { status: 409, message: 'API key limit reached' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send application/json' },
   RATE_LIMITED: { status: 429, message: 'Too many attempts; try again later' },

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { Config } from '../common/config.js';
+import { type Config, defaultOrigins } from '../common/config.js';
 import { migrate } from '../common/db/migrate.js';
 import { type Db, openDatabase } from '../common/db/open.js';
 import type { Logger } from '../common/log.js';
@@ -43,6 +43,8 @@ export class Gateway {
   readonly server: http.Server;
   readonly sockets: TerminalSocketServer;
   private readonly hasher: PasswordHasher;
+  /** Shared by CORS and the upgrade check; filled in after listen when it follows the port. */
+  private readonly origins: string[];
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
 
@@ -50,6 +52,7 @@ export class Gateway {
     readonly config: Config,
     readonly log: Logger,
   ) {
+    this.origins = [...config.allowedOrigins];
     this.db = openDatabase(config.dbPath, { synchronous: 'FULL' });
     const applied = migrate(this.db);
     if (applied.length > 0) log.info({ applied }, 'database migrated');
@@ -78,7 +81,7 @@ export class Gateway {
     if (stale > 0) log.warn({ sessions: stale }, 'sessions of the previous run marked terminated');
 
     const app = createApp({
-      allowedOrigins: config.allowedOrigins,
+      allowedOrigins: this.origins,
       trustProxy: config.trustProxy,
       log,
       routes: [
@@ -95,7 +98,7 @@ export class Gateway {
     this.server.requestTimeout = HTTP_REQUEST_TIMEOUT_MS;
     this.server.keepAliveTimeout = HTTP_KEEP_ALIVE_TIMEOUT_MS;
     this.sockets = new TerminalSocketServer(this.server, registry, this.auth, this.sessions, log, {
-      allowedOrigins: config.allowedOrigins,
+      allowedOrigins: this.origins,
       authTimeoutMs: config.wsAuthTimeoutMs,
       heartbeatIntervalMs: config.wsHeartbeatIntervalMs,
       version: VERSION,
@@ -110,6 +113,7 @@ export class Gateway {
     });
     await Promise.all([this.supervisor.start(), listening]);
     const port = (this.server.address() as AddressInfo).port;
+    if (this.config.allowedOriginsFromPort) this.origins.splice(0, this.origins.length, ...defaultOrigins(port));
     this.log.info({ port, host: this.config.host, workers: this.config.workerCount, ms: Date.now() - this.startedAt }, 'gateway ready');
     return port;
   }

@@ -2,8 +2,9 @@
  * The worker-side face of the history writer: collects rendered lines from every session and
  * hands them to the writer thread in small batches (one postMessage per batch, not per line).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { siblingModule } from '../common/paths.js';
+import { startThread } from '../common/threads.js';
 import type { LineRow } from '../common/db/repositories/lines.js';
 import type { HistoryThreadIn, HistoryThreadOut } from './history-messages.js';
 
@@ -25,9 +26,7 @@ export class HistoryWriter {
   private closed: Promise<void> | undefined;
 
   constructor(dbPath: string, onStatus: (status: HistoryStatus) => void) {
-    this.thread = new Worker(siblingModule(import.meta.url, 'history-thread'), {
-      workerData: { dbPath },
-    });
+    this.thread = startThread(siblingModule(import.meta.url, 'history-thread'), { workerData: { dbPath } });
     this.thread.on('message', (msg: HistoryThreadOut) => {
       if (msg.type === 'status') onStatus(msg);
       else if (msg.type === 'flushed') {

@@ -28,16 +28,28 @@ const MIN_SCROLLBACK = TRIM_GUARD_ROWS + 1;
 const ED_ERASE_SCROLLBACK = 3;
 
 /**
- * Where the first not-yet-consumed row of the normal buffer is. The marker lives on a row that has
- * already been consumed (emitted or stashed), so it sits in scrollback, which output never edits;
- * a marker on a screen row would be shifted or disposed by insert/delete-line and erase sequences.
+ * How many of the last emitted lines must match, in order, to find our place again by text when
+ * xterm misplaced the marker: enough that ordinary output does not repeat within the window.
+ */
+const RESYNC_WINDOW_LINES = 8;
+
+/**
+ * Where the first not-yet-consumed row of the normal buffer is. The marker lives on a row already
+ * consumed (emitted or stashed), so it sits in scrollback, which output never edits; a marker on a
+ * screen row would be shifted or disposed by insert/delete-line and erase sequences.
  * - `top`: row 0 (initially, and after the scrollback was erased or the terminal reset).
  * - `line`: the marker is on the first row of the last emitted logical line; the next unconsumed
  *   row is the first unwrapped row after it. Survives reflow: a logical line keeps its first row.
- * - `row`: the marker is on the last consumed row itself (used when a logical line was consumed
- *   only in part, or a whole logical line nearly filled the buffer); the next row is the one after.
+ * - `row`: the marker is on the last consumed row itself (a logical line consumed only in part, or
+ *   one that nearly filled the buffer); the next row is the one after it.
+ * - `pending`: like `line`, by absolute row, while the alternate screen is shown (no marker can be
+ *   placed then, and the normal buffer only changes by resize, which re-finds the row).
  */
-type Anchor = { kind: 'top' } | { kind: 'line'; marker: IMarker } | { kind: 'row'; marker: IMarker };
+type Anchor =
+  | { kind: 'top' }
+  | { kind: 'line'; marker: IMarker }
+  | { kind: 'row'; marker: IMarker }
+  | { kind: 'pending'; lineStart: number };
 
 /**
  * Turns what scrolls off an `@xterm/headless` screen into numbered history lines: exactly what a
@@ -60,7 +72,10 @@ export class LineTracker {
   private anchor: Anchor = { kind: 'top' };
   /** Text of the first rows of a logical line whose rows had to be consumed before it ended. */
   private prefix = '';
+  /** The last emitted texts, oldest first, at most RESYNC_WINDOW_LINES. */
+  private recent: string[] = [];
   private activeType: IBuffer['type'];
+  private cols: number;
   private finished = false;
   private disposed = false;
   private readonly subscriptions: IDisposable[] = [];
@@ -79,9 +94,11 @@ export class LineTracker {
     this.now = options.now ?? Date.now;
     this.nextNumber = options.firstLineNumber ?? 1;
     this.activeType = term.buffer.active.type;
+    this.cols = term.cols;
     term.options.scrollOnEraseInDisplay = true;
     this.subscriptions.push(
       term.onScroll(() => this.guardAgainstTrim()),
+      term.onResize(() => this.afterResize()),
       term.buffer.onBufferChange((buffer) => this.onBufferChange(buffer)),
       // Returning false lets xterm's own handler run after ours.
       term.parser.registerCsiHandler({ final: 'J' }, (params) => this.beforeErase(params)),
@@ -102,13 +119,18 @@ export class LineTracker {
     // placed then): catch up when it returns.
     if (buffer.type !== 'normal') return;
     const lines: string[] = [];
-    let from = this.nextRow(buffer);
+    let from: number;
     if (this.anchorLost()) {
       // Something disposed the marker (e.g. a screen edit after a resize pulled consumed rows back
-      // onto the screen). Keep what was stashed and resume at the screen top.
+      // onto the screen): keep what was stashed, find our place by text, else resume at the top
+      // of the screen.
       if (this.prefix !== '') lines.push(this.takePrefix().trimEnd());
-      from = buffer.baseY;
+      const found = this.findRecent(buffer, 0);
+      from = found === undefined ? buffer.baseY : lineEnd(buffer, found) + 1;
       this.setAnchor(buffer, 'row', from - 1);
+    } else {
+      from = this.nextRow(buffer);
+      if (this.anchor.kind === 'pending') this.setAnchor(buffer, 'line', this.anchor.lineStart);
     }
     const lastStart = this.collect(buffer, from, buffer.baseY, lines);
     if (lastStart !== undefined) this.setAnchor(buffer, 'line', lastStart);
@@ -118,9 +140,8 @@ export class LineTracker {
   /** Lines not yet emitted, down to the last non-blank row (the screen's unfinished part). Does not emit. */
   pendingScreenLines(): string[] {
     if (this.finished || this.disposed) return [];
-    const buffer = this.term.buffer.normal;
     const prefix = this.prefix;
-    const lines = this.collectRest(buffer);
+    const lines = this.collectRest(this.term.buffer.normal);
     this.prefix = prefix;
     return lines;
   }
@@ -168,44 +189,41 @@ export class LineTracker {
       if (this.prefix !== '') lines.push(this.takePrefix().trimEnd());
       from = buffer.baseY;
     }
-    this.collect(buffer, from, this.endOfContent(buffer) + 1, lines);
+    this.collect(buffer, from, endOfContent(buffer) + 1, lines);
     // The stashed start of a line whose remaining rows were erased is still a line that was seen.
     if (this.prefix !== '') lines.push(this.takePrefix().trimEnd());
     return lines;
   }
 
-  /** The first row of the normal buffer not yet emitted or stashed. */
+  /** The first row of the normal buffer not yet emitted or stashed (the screen top if the marker is lost). */
   private nextRow(buffer: IBuffer): number {
     const anchor = this.anchor;
-    if (anchor.kind === 'top') return 0;
-    if (anchor.marker.isDisposed) return buffer.baseY;
-    let row = anchor.marker.line + 1;
-    if (anchor.kind === 'line') {
-      while (buffer.getLine(row)?.isWrapped) row++;
+    switch (anchor.kind) {
+      case 'top':
+        return 0;
+      case 'pending':
+        return lineEnd(buffer, anchor.lineStart) + 1;
+      case 'row':
+        return anchor.marker.isDisposed ? buffer.baseY : anchor.marker.line + 1;
+      case 'line':
+        return anchor.marker.isDisposed ? buffer.baseY : lineEnd(buffer, anchor.marker.line) + 1;
     }
-    return row;
   }
 
   private anchorLost(): boolean {
-    return this.anchor.kind !== 'top' && this.anchor.marker.isDisposed;
+    return (this.anchor.kind === 'line' || this.anchor.kind === 'row') && this.anchor.marker.isDisposed;
   }
 
-  /** The anchor's row, which the next trims move towards 0 (row 0 for `top`, negative once lost). */
+  /** The anchor's row, which the next trims move towards 0 (negative once lost). */
   private anchorLine(): number {
-    return this.anchor.kind === 'top' ? 0 : this.anchor.marker.line;
-  }
-
-  /** Last row worth keeping: the last non-blank screen row (with its wrapped rows), at least the last scrollback row. */
-  private endOfContent(buffer: IBuffer): number {
-    let last = buffer.baseY - 1;
-    for (let row = buffer.length - 1; row >= buffer.baseY; row--) {
-      if (buffer.getLine(row)?.translateToString(true) !== '') {
-        last = row;
-        break;
-      }
+    switch (this.anchor.kind) {
+      case 'top':
+        return 0;
+      case 'pending':
+        return this.anchor.lineStart;
+      default:
+        return this.anchor.marker.line;
     }
-    while (buffer.getLine(last + 1)?.isWrapped) last++;
-    return last;
   }
 
   /** Emits everything left in the normal buffer (scrollback and screen) and re-anchors at row 0. */
@@ -279,6 +297,60 @@ export class LineTracker {
     this.poll();
   }
 
+  /**
+   * xterm 6.0's narrowing reflow misplaces markers when the buffer overflows (it trims by every row
+   * it added but shifts markers only by the rows it added below the cut), so the marker ends up
+   * above our place and lines would be emitted again. Find our place by the last emitted texts,
+   * searching down from where the marker landed. Other resizes move markers correctly; a partly
+   * consumed line (`row`) has no text to look for and keeps xterm's placement.
+   */
+  private afterResize(): void {
+    const narrowed = this.term.cols < this.cols;
+    this.cols = this.term.cols;
+    if (this.finished || this.disposed) return;
+    const buffer = this.term.buffer.normal;
+    const overflowing = buffer.length >= this.term.rows + (this.term.options.scrollback ?? 0);
+    const anchor = this.anchor;
+    let from: number;
+    if (anchor.kind === 'pending') from = 0; // its absolute row is stale after any reflow
+    else if (anchor.kind === 'line' && narrowed && overflowing) from = anchor.marker.isDisposed ? 0 : lineStart(buffer, anchor.marker.line);
+    else return;
+    const found = this.findRecent(buffer, from);
+    if (found === undefined) return;
+    if (this.term.buffer.active.type === 'normal') this.setAnchor(buffer, 'line', found);
+    else {
+      this.releaseMarker();
+      this.anchor = { kind: 'pending', lineStart: found };
+    }
+  }
+
+  /**
+   * First row, at or below `from`, of a logical line whose text is the last emitted one and whose
+   * preceding lines are the ones emitted before it (as far as the buffer still holds them).
+   */
+  private findRecent(buffer: IBuffer, from: number): number | undefined {
+    const last = this.recent[this.recent.length - 1];
+    if (last === undefined) return undefined;
+    for (let start = Math.max(0, from); start < buffer.length; ) {
+      const end = lineEnd(buffer, start);
+      if (rowsText(buffer, start, end, false).trimEnd() === last && this.precededByRecent(buffer, start)) return start;
+      start = end + 1;
+    }
+    return undefined;
+  }
+
+  private precededByRecent(buffer: IBuffer, start: number): boolean {
+    let row = start;
+    for (let i = this.recent.length - 2; i >= 0 && row > 0; i--) {
+      const end = row - 1;
+      row = lineStart(buffer, end);
+      // A line whose first rows were trimmed cannot be compared; what the buffer still holds matched.
+      if (row === 0 && buffer.getLine(0)?.isWrapped) return true;
+      if (rowsText(buffer, row, end, false).trimEnd() !== this.recent[i]) return false;
+    }
+    return true;
+  }
+
   /** Moves the anchor to `row` of the active (normal) buffer; a negative row means row 0 is next. */
   private setAnchor(buffer: IBuffer, kind: 'line' | 'row', row: number): void {
     this.releaseMarker();
@@ -292,7 +364,7 @@ export class LineTracker {
   }
 
   private releaseMarker(): void {
-    if (this.anchor.kind !== 'top') this.anchor.marker.dispose();
+    if (this.anchor.kind === 'line' || this.anchor.kind === 'row') this.anchor.marker.dispose();
   }
 
   private takePrefix(): string {
@@ -303,10 +375,37 @@ export class LineTracker {
 
   private emit(texts: string[]): void {
     if (texts.length === 0) return;
+    this.recent = [...this.recent, ...texts.slice(-RESYNC_WINDOW_LINES)].slice(-RESYNC_WINDOW_LINES);
     const timestamp = this.now();
     const lines = texts.map((text) => ({ lineNumber: this.nextNumber++, text, timestamp }));
     this.onLines(lines);
   }
+}
+
+/** First row of the logical line holding `row` (row 0 starts a line even if its head was trimmed). */
+function lineStart(buffer: IBuffer, row: number): number {
+  let start = row;
+  while (start > 0 && buffer.getLine(start)?.isWrapped) start--;
+  return start;
+}
+
+/** Last row of the logical line holding `row`. */
+function lineEnd(buffer: IBuffer, row: number): number {
+  let end = row;
+  while (buffer.getLine(end + 1)?.isWrapped) end++;
+  return end;
+}
+
+/** Last row worth keeping: the last non-blank screen row (with its wrapped rows), at least the last scrollback row. */
+function endOfContent(buffer: IBuffer): number {
+  let last = buffer.baseY - 1;
+  for (let row = buffer.length - 1; row >= buffer.baseY; row--) {
+    if (buffer.getLine(row)?.translateToString(true) !== '') {
+      last = row;
+      break;
+    }
+  }
+  return lineEnd(buffer, last);
 }
 
 /**
