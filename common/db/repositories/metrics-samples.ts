@@ -104,8 +104,10 @@ export class MetricsSamplesRepository {
     };
   }
 
-  /** Retention: deletes samples older than `beforeMs`. */
-  deleteBefore(beforeMs: number): number {
-    return this.db.prepare('DELETE FROM metrics_samples WHERE timestamp < ?').run(beforeMs).changes;
+  /** Retention: deletes up to `limit` samples older than `beforeMs` (batches keep write locks short). */
+  deleteBefore(beforeMs: number, limit: number): number {
+    return this.db
+      .prepare('DELETE FROM metrics_samples WHERE timestamp IN (SELECT timestamp FROM metrics_samples WHERE timestamp < ? LIMIT ?)')
+      .run(beforeMs, limit).changes;
   }
 }
