@@ -107,7 +107,9 @@ export class Cleanup {
       fileBytesAfter: fileBytesBefore,
       ms: 0,
     };
-    report.linesDeleted = await this.batches(() => this.retention.deleteLinesOfSessionsEndedBefore(sessionCutoff, CLEANUP_ROW_BATCH));
+    report.linesDeleted = await this.batches(() =>
+      this.retention.deleteLinesOfSessionsEndedBefore(sessionCutoff, CLEANUP_ROW_BATCH),
+    );
     if (!this.stopping) report.sessionsDeleted = this.sessions.deleteEndedBefore(sessionCutoff);
     if (!this.stopping) report.tokensPruned = this.opts.pruneRevokedTokens();
     report.samplesDeleted = await this.batches(() => this.samples.deleteBefore(sampleCutoff, CLEANUP_ROW_BATCH));
@@ -116,7 +118,9 @@ export class Cleanup {
     report.fileBytesAfter = fileSize(this.opts.dbPath);
     report.ms = Date.now() - started;
     this.lastReport = report;
-    const changed = report.sessionsDeleted + report.linesDeleted + report.tokensPruned + report.samplesDeleted + report.pagesFreed > 0;
+    const changed =
+      report.sessionsDeleted + report.linesDeleted + report.tokensPruned + report.samplesDeleted + report.pagesFreed >
+      0;
     this.log[changed ? 'info' : 'debug'](report, 'cleanup finished');
     return report;
   }

@@ -14,12 +14,19 @@ import type { Logger } from '../common/log.js';
 import { PROJECT_ROOT } from '../common/paths.js';
 import { AuthService } from './auth/auth-service.js';
 import { PasswordHasher } from './auth/password-hasher.js';
+import { Cleanup } from './cleanup.js';
 import { createApp } from './http/app.js';
+import { adminRoutes } from './http/routes/admin.js';
 import { authRoutes } from './http/routes/auth.js';
 import { healthRoutes } from './http/routes/health.js';
+import { keyRoutes } from './http/routes/keys.js';
 import { metricsRoutes } from './http/routes/metrics.js';
+import { monitoringRoutes } from './http/routes/monitoring.js';
 import { sessionRoutes } from './http/routes/sessions.js';
+import { ApiKeyService } from './keys/api-key-service.js';
 import { GatewayMetrics } from './metrics.js';
+import { SystemMonitor } from './monitor/system-monitor.js';
+import { workersRssBytes } from './monitor/worker-stats.js';
 import { SessionService } from './sessions/session-service.js';
 import { Supervisor } from './supervisor/supervisor.js';
 import { ClientRegistry } from './ws/client-registry.js';
@@ -40,6 +47,9 @@ export class Gateway {
   readonly supervisor: Supervisor;
   readonly sessions: SessionService;
   readonly metrics: GatewayMetrics;
+  readonly apiKeys: ApiKeyService;
+  readonly monitor: SystemMonitor;
+  readonly cleanup: Cleanup;
   readonly server: http.Server;
   readonly sockets: TerminalSocketServer;
   private readonly hasher: PasswordHasher;
@@ -70,7 +80,8 @@ export class Gateway {
       sockets: () => this.sockets.connectionCount,
       workersReady: () => this.supervisor.stats().ready,
     });
-    this.sessions = new SessionService(this.db, config, this.supervisor, registry, null, log, {
+    this.apiKeys = new ApiKeyService(this.db, config.encryptionKey, log);
+    this.sessions = new SessionService(this.db, config, this.supervisor, registry, this.apiKeys, log, {
       created: (profile) => this.metrics.sessionsCreated.inc({ profile }),
       closed: (reason) => this.metrics.sessionsClosed.inc({ reason }),
       stateChanged: (state) => this.metrics.stateChanges.inc({ state }),
@@ -79,6 +90,28 @@ export class Gateway {
     this.supervisor.on('restarted', () => this.metrics.workerRestarts.inc());
     const stale = this.sessions.repo.markStaleRunningTerminated();
     if (stale > 0) log.warn({ sessions: stale }, 'sessions of the previous run marked terminated');
+    this.monitor = new SystemMonitor(
+      this.db,
+      {
+        sessions: () => ({ active: this.sessions.liveCount, attached: this.sessions.attachedCount() }),
+        wsConnections: () => this.sockets.connectionCount,
+        workersRssBytes: () => workersRssBytes(this.supervisor),
+        workerRestarts: () => this.supervisor.restarts,
+      },
+      { intervalMs: config.monitoringIntervalMs, dbPath: config.dbPath },
+      log,
+    );
+    this.cleanup = new Cleanup(
+      this.db,
+      {
+        dbPath: config.dbPath,
+        intervalMs: config.sessionCleanupIntervalMs,
+        sessionRetentionDays: config.sessionRetentionDays,
+        monitoringRetentionDays: config.monitoringRetentionDays,
+        pruneRevokedTokens: () => this.auth.pruneRevoked(),
+      },
+      log,
+    );
 
     const app = createApp({
       allowedOrigins: this.origins,
@@ -89,6 +122,9 @@ export class Gateway {
         ['/', metricsRoutes({ token: config.metricsToken, metrics: this.metrics, supervisor: this.supervisor })],
         ['/api/auth', authRoutes(this.auth)],
         ['/api/sessions', sessionRoutes(this.db, this.auth, this.sessions)],
+        ['/api/keys', keyRoutes(this.auth, this.apiKeys)],
+        ['/api/admin', adminRoutes(this.db, this.auth, log)],
+        ['/api/monitoring', monitoringRoutes(this.auth, this.monitor)],
       ],
       onRequestDone: (method, route, status, seconds) =>
         this.metrics.httpDuration.observe({ method, route, status: String(status) }, seconds),
@@ -114,6 +150,8 @@ export class Gateway {
     await Promise.all([this.supervisor.start(), listening]);
     const port = (this.server.address() as AddressInfo).port;
     if (this.config.allowedOriginsFromPort) this.origins.splice(0, this.origins.length, ...defaultOrigins(port));
+    this.monitor.start();
+    this.cleanup.start();
     this.log.info({ port, host: this.config.host, workers: this.config.workerCount, ms: Date.now() - this.startedAt }, 'gateway ready');
     return port;
   }
@@ -126,6 +164,8 @@ export class Gateway {
   private async doShutdown(): Promise<void> {
     this.log.info('shutdown started');
     this.sessions.stopAccepting();
+    // Timers stop now; a sample or cleanup batch in progress finishes before the DB closes.
+    const background = Promise.all([this.monitor.stop(), this.cleanup.stop()]);
     const httpClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     await this.sockets.closeAll();
@@ -134,6 +174,7 @@ export class Gateway {
     this.server.closeAllConnections();
     await httpClosed;
     await this.hasher.close();
+    await background;
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {

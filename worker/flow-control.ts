@@ -20,16 +20,20 @@ export class FlowControl {
   fedSeq = 0;
   parsedSeq = 0;
   private paused = false;
+  private released = false;
+  /** The history writer is behind (shared by every session of the worker). */
+  historyBehind = false;
 
   constructor(private readonly setPaused: (paused: boolean) => void) {}
 
   private update(): void {
+    if (this.released) return;
     const unacked = this.sentSeq - this.creditedSeq;
     const unparsed = this.fedSeq - this.parsedSeq;
-    if (!this.paused && (unacked > FLOW_HIGH_WATERMARK_CHARS || unparsed > PARSE_HIGH_WATERMARK_CHARS)) {
+    if (!this.paused && (this.historyBehind || unacked > FLOW_HIGH_WATERMARK_CHARS || unparsed > PARSE_HIGH_WATERMARK_CHARS)) {
       this.paused = true;
       this.setPaused(true);
-    } else if (this.paused && unacked < FLOW_LOW_WATERMARK_CHARS && unparsed < PARSE_LOW_WATERMARK_CHARS) {
+    } else if (this.paused && !this.historyBehind && unacked < FLOW_LOW_WATERMARK_CHARS && unparsed < PARSE_LOW_WATERMARK_CHARS) {
       this.paused = false;
       this.setPaused(false);
     }
@@ -50,9 +54,26 @@ export class FlowControl {
     this.update();
   }
 
+  setHistoryBehind(behind: boolean): void {
+    this.historyBehind = behind;
+    this.update();
+  }
+
   credit(chars: number): void {
     this.creditedSeq = Math.min(this.sentSeq, this.creditedSeq + chars);
     this.update();
+  }
+
+  /**
+   * A closing session must drain what its dying processes wrote (so the last screen reaches
+   * history) even if a viewer stopped reading: flow control ends here for good.
+   */
+  release(): void {
+    this.released = true;
+    if (this.paused) {
+      this.paused = false;
+      this.setPaused(false);
+    }
   }
 
   get isPaused(): boolean {

@@ -15,6 +15,14 @@ export const HANDOFF_MAX_ROWS = 500;
 /** A flush that the writer cannot complete (e.g. disk full) gives up after this long. */
 export const FLUSH_TIMEOUT_MS = 5000;
 
+/**
+ * Lines handed to the writer but not yet committed. Past the high mark every PTY of this worker
+ * is paused until the writer is back under the low mark: output is slowed to what SQLite can
+ * keep, never dropped, and the queue cannot grow without bound (`yes` makes ~2.7M lines/s).
+ */
+export const HISTORY_PRESSURE_HIGH_ROWS = 50_000;
+export const HISTORY_PRESSURE_LOW_ROWS = 10_000;
+
 export type HistoryStatus = Extract<HistoryThreadOut, { type: 'status' }>;
 
 export class HistoryWriter {
@@ -24,11 +32,32 @@ export class HistoryWriter {
   private nextFlushId = 1;
   private readonly flushes = new Map<number, () => void>();
   private closed: Promise<void> | undefined;
+  private uncommitted = 0;
+  private underPressure = false;
+  private failing = false;
 
-  constructor(dbPath: string, onStatus: (status: HistoryStatus) => void) {
+  constructor(
+    dbPath: string,
+    onStatus: (status: HistoryStatus) => void,
+    private readonly onPressure: (pressure: boolean) => void = () => undefined,
+  ) {
     this.thread = startThread(siblingModule(import.meta.url, 'history-thread'), { workerData: { dbPath } });
     this.thread.on('message', (msg: HistoryThreadOut) => {
-      if (msg.type === 'status') onStatus(msg);
+      if (msg.type === 'status') {
+        if (msg.ok) {
+          this.failing = false;
+          this.committed(msg.linesWritten);
+        } else {
+          // Disk full or DB trouble: sessions keep running (their lines wait in the writer's
+          // bounded queue) rather than freezing until an operator frees space.
+          this.failing = true;
+          if (this.underPressure) {
+            this.underPressure = false;
+            this.onPressure(false);
+          }
+        }
+        onStatus(msg);
+      }
       else if (msg.type === 'flushed') {
         this.flushes.get(msg.id)?.();
         this.flushes.delete(msg.id);
@@ -40,8 +69,21 @@ export class HistoryWriter {
     this.thread.postMessage(msg);
   }
 
+  private committed(n: number): void {
+    this.uncommitted = Math.max(0, this.uncommitted - n);
+    if (this.underPressure && this.uncommitted < HISTORY_PRESSURE_LOW_ROWS) {
+      this.underPressure = false;
+      this.onPressure(false);
+    }
+  }
+
   append(rows: LineRow[]): void {
     for (const r of rows) this.pending.push(r);
+    this.uncommitted += rows.length;
+    if (!this.underPressure && !this.failing && this.uncommitted > HISTORY_PRESSURE_HIGH_ROWS) {
+      this.underPressure = true;
+      this.onPressure(true);
+    }
     if (this.pending.length >= HANDOFF_MAX_ROWS) this.handOff();
     else this.timer ??= setTimeout(() => this.handOff(), HANDOFF_INTERVAL_MS);
   }

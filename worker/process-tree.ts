@@ -5,7 +5,8 @@
  * by (pid, start time) so a later re-parenting to init does not hide it. Escalates HUP → TERM →
  * KILL, re-scanning /proc on every poll so children forked in the meantime are signalled too.
  *
- * Linux only (reads /proc). Limitation: a daemon that double-forks AND calls setsid between two
+ * Pids are reused fast (pid_max is 32768 here), so nothing is signalled on a bare number: see
+ * SessionTree. Linux only (reads /proc). Limitation: a daemon that double-forks AND calls setsid between two
  * scans, before it was ever seen, escapes — only a cgroup could catch that.
  */
 import fs from 'node:fs';
@@ -16,7 +17,7 @@ export const HUP_WAIT_MS = 500;
 /** Time for SIGTERM to end what ignored or survived HUP (nohup'd jobs, servers). */
 export const TERM_WAIT_MS = 1500;
 /** Time for SIGKILL to take effect on the rest (re-sent every poll to catch late forks). Together
- *  the three waits bound a kill at 4 s, under the 5 s the worker's shutdown allows. */
+ *  the three waits bound a kill at ~4 s (required: at most 5 s). */
 export const KILL_WAIT_MS = 2000;
 /** How often /proc is re-scanned during a wait. A scan costs ~15 µs a process (5 ms with 375
  *  processes here) on the worker's event loop, which serves other PTYs: this keeps a kill to a
@@ -82,38 +83,96 @@ function isProtected(pid: number): boolean {
   return pid <= 1 || pid === process.pid || pid === process.ppid;
 }
 
-/** Members of the tree: in one of `sessions`, or a parent chain that reaches one of `roots`. */
-function treeMembers(table: Map<number, ProcStat>, roots: Set<number>, sessions: Set<number>): number[] {
-  const verdict = new Map<number, boolean>();
-  const belongs = (pid: number): boolean => {
-    const known = verdict.get(pid);
-    if (known !== undefined) return known;
-    const chain: number[] = [];
-    let result = false;
-    let cursor: number | undefined = pid;
-    // Walk up until a root, a known verdict, or the top (bounded by the table size: no cycles).
-    while (cursor !== undefined && chain.length <= table.size) {
-      const cached = verdict.get(cursor);
-      if (cached !== undefined) {
-        result = cached;
-        break;
-      }
-      const stat = table.get(cursor);
-      if (!stat) break;
-      if (roots.has(stat.pid) || sessions.has(stat.session)) {
-        result = true;
-        break;
-      }
-      chain.push(cursor);
-      cursor = stat.ppid > 1 ? stat.ppid : undefined;
+/**
+ * A live process numbered `rootPid` is the session's leader only if it is a session leader forked
+ * by this process (node-pty forks the PTY child directly from the worker and it calls setsid).
+ * Anything else holding that number is a stranger that got the pid after the session ended —
+ * pid_max is 32768 here, so numbers come round again within seconds on a busy machine.
+ */
+function isOwnSessionLeader(stat: ProcStat): boolean {
+  return stat.ppid === process.pid && stat.session === stat.pid;
+}
+
+/**
+ * The processes of one session across successive scans, each remembered by (pid, start time).
+ * Guards against pid reuse: a member whose pid now names another process is forgotten, and a
+ * session id whose number a stranger now holds as its pid is no longer matched (the kernel keeps
+ * a session id allocated while any member lives, so a stranger with that pid means the session
+ * is empty).
+ */
+class SessionTree {
+  /** pid → start time of every member seen and still alive. */
+  private readonly members = new Map<number, number>();
+  /** session id → start time of its leader, or null when the leader was already gone. Kept after
+   *  the leader dies: a child forked just before its parent was killed is found by session. */
+  private readonly sessions = new Map<number, number | null>();
+  private firstScan = true;
+
+  constructor(private readonly rootPid: number) {}
+
+  /** Re-reads /proc and returns the live members (newly forked ones included). */
+  scan(): number[] {
+    const table = readProcessTable();
+    if (this.firstScan) {
+      this.firstScan = false;
+      const root = table.get(this.rootPid);
+      if (!root)
+        this.sessions.set(this.rootPid, null); // leader gone; orphans keep its session id
+      else if (isOwnSessionLeader(root)) this.adopt(root, table);
+      // else: a stranger holds the number, so nothing of the session is left.
     }
-    for (const p of chain) verdict.set(p, result);
-    verdict.set(pid, result);
-    return result;
-  };
-  const members: number[] = [];
-  for (const pid of table.keys()) if (!isProtected(pid) && belongs(pid)) members.push(pid);
-  return members;
+    for (const [pid, startTime] of this.members) {
+      if (table.get(pid)?.startTime !== startTime) this.members.delete(pid);
+    }
+    for (const [sid, leaderStart] of this.sessions) {
+      const holder = table.get(sid);
+      if (holder && holder.startTime !== leaderStart) this.sessions.delete(sid);
+    }
+    for (const stat of this.newMembers(table)) this.adopt(stat, table);
+    return [...this.members.keys()];
+  }
+
+  private adopt(stat: ProcStat, table: Map<number, ProcStat>): void {
+    this.members.set(stat.pid, stat.startTime);
+    if (!this.sessions.has(stat.session)) {
+      // This member pins the session id, so whoever holds that pid now is its real leader.
+      this.sessions.set(stat.session, table.get(stat.session)?.startTime ?? null);
+    }
+  }
+
+  /** Processes not yet known that are in a known session or descend from a member. */
+  private newMembers(table: Map<number, ProcStat>): ProcStat[] {
+    const verdict = new Map<number, boolean>();
+    const belongs = (pid: number): boolean => {
+      const chain: number[] = [];
+      let result = false;
+      let cursor: number | undefined = pid;
+      // Walk up until a member, a known verdict, or the top (bounded: /proc has no cycles, but
+      // the table is a snapshot taken over time).
+      while (cursor !== undefined && chain.length <= table.size) {
+        const cached = verdict.get(cursor);
+        if (cached !== undefined) {
+          result = cached;
+          break;
+        }
+        const stat = table.get(cursor);
+        if (!stat) break;
+        if (this.members.get(stat.pid) === stat.startTime || this.sessions.has(stat.session)) {
+          result = true;
+          break;
+        }
+        chain.push(cursor);
+        cursor = stat.ppid > 1 ? stat.ppid : undefined;
+      }
+      for (const p of chain) verdict.set(p, result);
+      return result;
+    };
+    const found: ProcStat[] = [];
+    for (const stat of table.values()) {
+      if (!this.members.has(stat.pid) && !isProtected(stat.pid) && belongs(stat.pid)) found.push(stat);
+    }
+    return found;
+  }
 }
 
 function assertKillableRoot(rootPid: number): void {
@@ -122,11 +181,14 @@ function assertKillableRoot(rootPid: number): void {
   }
 }
 
-/** Live processes of the session led by `rootPid` (rootPid included while it is alive). */
+/**
+ * Live processes of the session whose PTY leader (a child of this process) is `rootPid`; the
+ * leader is included while it is alive. Empty once the session is gone, even if the pid has been
+ * reused since.
+ */
 export function listSessionProcesses(rootPid: number): number[] {
   assertKillableRoot(rootPid);
-  const roots = new Set([rootPid]);
-  return treeMembers(readProcessTable(), roots, roots);
+  return new SessionTree(rootPid).scan();
 }
 
 export interface KillTreeOptions {
@@ -136,33 +198,14 @@ export interface KillTreeOptions {
 }
 
 /**
- * Ends the whole process tree of a session: SIGHUP, then SIGTERM, then SIGKILL, each stage ending
- * early once nothing is left. Resolves with the pids still alive at the end (normally none; a
- * process stuck in uninterruptible sleep can outlive SIGKILL for a while).
+ * Ends the whole process tree of a session (`rootPid` as for listSessionProcesses): SIGHUP, then
+ * SIGTERM, then SIGKILL, each stage ending early once nothing is left. Resolves with the pids
+ * still alive at the end (normally none; a process stuck in uninterruptible sleep can outlive
+ * SIGKILL for a while). Safe to call after the leader exited: it then ends the orphans.
  */
 export async function killProcessTree(rootPid: number, opts: KillTreeOptions = {}): Promise<{ survivors: number[] }> {
   assertKillableRoot(rootPid);
-  // pid → start time: remembers members across scans, and tells a reused pid from the original.
-  const tracked = new Map<number, number>();
-  // Every session a member was ever seen in. Kept after its leader dies: a child forked just
-  // before its parent was killed is found by its session alone (the kernel never reuses a
-  // session id while a member is alive).
-  const sessions = new Set<number>([rootPid]);
-
-  const refresh = (): number[] => {
-    const table = readProcessTable();
-    for (const [pid, startTime] of tracked) {
-      if (table.get(pid)?.startTime !== startTime) tracked.delete(pid);
-    }
-    const roots = new Set<number>([rootPid, ...tracked.keys()]);
-    for (const pid of treeMembers(table, roots, sessions)) {
-      const stat = table.get(pid);
-      if (!stat || tracked.has(pid)) continue;
-      tracked.set(pid, stat.startTime);
-      sessions.add(stat.session);
-    }
-    return [...tracked.keys()];
-  };
+  const tree = new SessionTree(rootPid);
 
   const stages: Array<{ signal: NodeJS.Signals; waitMs: number }> = [
     { signal: 'SIGHUP', waitMs: opts.hupWaitMs ?? HUP_WAIT_MS },
@@ -173,7 +216,7 @@ export async function killProcessTree(rootPid: number, opts: KillTreeOptions = {
     const signalled = new Set<number>();
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const live = refresh();
+      const live = tree.scan();
       if (live.length === 0) return { survivors: [] };
       for (const pid of live) {
         // SIGKILL is repeated every poll; the polite signals go once to each process.
@@ -187,7 +230,7 @@ export async function killProcessTree(rootPid: number, opts: KillTreeOptions = {
       await sleep(SCAN_INTERVAL_MS);
     }
   }
-  return { survivors: refresh() };
+  return { survivors: tree.scan() };
 }
 
 function sendSignal(pid: number, signal: NodeJS.Signals): void {

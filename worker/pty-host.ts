@@ -7,7 +7,7 @@ import type { GatewayToWorker, WorkerConfig, WorkerEvent, WorkerRequest, WorkerR
 import type { Logger } from '../common/log.js';
 import type { CloseReason } from '../common/models.js';
 import { buildSessionEnv, resolveExecutable } from './environment.js';
-import { HistoryWriter } from './history-writer.js';
+import { type HistoryStatus, HistoryWriter } from './history-writer.js';
 import { dbWriteSeconds, historyLines, inputBytes, outputBytes, registry } from './metrics.js';
 import { Session } from './session.js';
 
@@ -15,6 +15,7 @@ export class PtyHost {
   private readonly sessions = new Map<string, Session>();
   private readonly closeReasons = new Map<string, CloseReason>();
   private readonly history: HistoryWriter;
+  private historyBehind = false;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -29,13 +30,20 @@ export class PtyHost {
       } else {
         this.log.error({ code: status.errorCode }, 'history write failed; lines stay queued');
       }
-      this.emit({
-        type: 'history',
-        ok: status.ok,
-        linesWritten: status.linesWritten,
-        writeMs: status.writeMs,
-        ...(status.errorCode ? { errorCode: status.errorCode } : {}),
-      });
+      this.emitHistory(status);
+    }, (pressure) => {
+      this.historyBehind = pressure;
+      for (const s of this.sessions.values()) s.setHistoryBehind(pressure);
+    });
+  }
+
+  private emitHistory(status: HistoryStatus): void {
+    this.emit({
+      type: 'history',
+      ok: status.ok,
+      linesWritten: status.linesWritten,
+      writeMs: status.writeMs,
+      ...(status.errorCode ? { errorCode: status.errorCode } : {}),
     });
   }
 
@@ -110,6 +118,7 @@ export class PtyHost {
       exit: (sessionId, exit) => void this.onExit(sessionId, exit.exitCode, exit.signal),
     });
     this.sessions.set(spec.sessionId, session);
+    if (this.historyBehind) session.setHistoryBehind(true);
     this.log.info({ sessionId: spec.sessionId, profile: spec.profile, pid: session.pid }, 'session started');
     return { pid: session.pid };
   }

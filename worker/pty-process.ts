@@ -3,7 +3,7 @@
  * exit, and whose pause() really stops reading the PTY (flow control relies on it).
  *
  * Why node-pty alone loses the tail of a process that prints and exits at once (node-pty #72,
- * #85, #726; measured here: tail lost in ~40 % of `seq 1 200000; exit` runs): when the last slave
+ * #85, #726; measured here: `seq 1 200000; exit` lost its tail in 14–40 % of runs): when the last slave
  * fd closes, epoll reports POLLHUP on the master together with POLLIN. libuv then reads once, and
  * if that read is partial — a PTY master read returns at most the 4 KiB the line discipline has
  * ready, while more waits in the flip buffers — it concludes "partial read + HUP = EOF" (libuv
@@ -25,8 +25,8 @@
 import fs from 'node:fs';
 import type { Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
-import * as pty from 'node-pty';
 import type { IPty } from 'node-pty';
+import * as pty from 'node-pty';
 import { AppError } from '../common/errors.js';
 import { resolveExecutable } from './environment.js';
 
@@ -81,7 +81,8 @@ export class PtyProcess {
   private readonly decoder = new StringDecoder('utf8');
   private readonly dataListeners: Array<(data: string) => void> = [];
   private readonly exitListeners: Array<(exit: PtyExit) => void> = [];
-  /** Decoded output not yet delivered: only while paused (or when a listener pauses mid-flush). */
+  /** Decoded output not yet delivered: only while paused (what the exit drain read, or what a
+   *  listener's pause() left of a flush). Bounded by what the kernel and Node buffer for a PTY. */
   private queue: string[] = [];
   private paused = false;
   /** The master fd is closed (or closing): writes and resizes must not reach a reused fd number. */
@@ -135,7 +136,12 @@ export class PtyProcess {
       env: opts.env,
       encoding: 'utf8',
     });
-    return new PtyProcess(term);
+    try {
+      return new PtyProcess(term);
+    } catch (error) {
+      term.kill('SIGKILL'); // never leave a child nobody can reach
+      throw error;
+    }
   }
 
   onData(cb: (data: string) => void): void {
@@ -172,7 +178,6 @@ export class PtyProcess {
     this.flush();
     if (this.paused) return; // a listener paused again while the queue was flushed
     if (!this.masterClosed) this.term.resume();
-    this.maybeFireExit();
   }
 
   /** Signals the child (default SIGHUP); a no-op once it has exited (its pid may be reused). */
@@ -213,6 +218,7 @@ export class PtyProcess {
       const text = this.queue.shift() as string;
       for (const cb of this.dataListeners) cb(text);
     }
+    this.maybeFireExit();
   }
 
   /** Called inside the socket's destroy(), before the master fd is closed. */
@@ -246,9 +252,11 @@ export class PtyProcess {
     this.maybeFireExit();
   }
 
+  /** The exit waits only for queued output; once everything was delivered it may fire even while
+   *  paused (a consumer that never resumes must still learn of the exit). */
   private maybeFireExit(): void {
     const exit = this.exit;
-    if (!exit || this.exitFired || this.paused || this.queue.length > 0 || this.disposed) return;
+    if (!exit || this.exitFired || this.queue.length > 0 || this.disposed) return;
     this.exitFired = true;
     for (const cb of this.exitListeners) cb(exit);
   }

@@ -148,6 +148,10 @@ export class Session {
     this.flow.credit(chars);
   }
 
+  setHistoryBehind(behind: boolean): void {
+    this.flow.setHistoryBehind(behind);
+  }
+
   /** The screen at a known seq: everything sent before the reply has seq ≤ the reply's seq. */
   snapshot(since: number | null): Promise<SnapshotResult> {
     this.batcher.flush();
@@ -191,6 +195,7 @@ export class Session {
   async close(fast = false): Promise<void> {
     if (this.exited) return;
     const done = new Promise<void>((resolve) => this.exitWaiters.push(resolve));
+    this.flow.release();
     await killProcessTree(this.pty.pid, fast ? FAST_KILL : undefined).catch(() => undefined);
     await Promise.race([done, new Promise((r) => setTimeout(r, CLOSE_TIMEOUT_MS).unref())]);
   }

@@ -8,7 +8,12 @@ import crypto from 'node:crypto';
 import { AppError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { ApiKeyInfo } from '../../common/models.js';
-import { type ApiKeyRow, ApiKeysRepository, type StoredSecret, toApiKeyInfo } from '../../common/db/repositories/api-keys.js';
+import {
+  type ApiKeyRow,
+  ApiKeysRepository,
+  type StoredSecret,
+  toApiKeyInfo,
+} from '../../common/db/repositories/api-keys.js';
 import { EncryptionKeysRepository } from '../../common/db/repositories/encryption-keys.js';
 import type { Db } from '../../common/db/open.js';
 import type { ApiKeyResolver } from '../sessions/session-service.js';
@@ -58,7 +63,9 @@ export class ApiKeyService implements ApiKeyResolver {
     this.cipher = new KeyCipher(encryptionKey);
     const versions = new EncryptionKeysRepository(db);
     const fingerprint = this.cipher.fingerprint();
-    this.keyVersion = db.transaction(() => versions.findByFingerprint(fingerprint)?.version ?? versions.add(fingerprint)).immediate();
+    this.keyVersion = db
+      .transaction(() => versions.findByFingerprint(fingerprint)?.version ?? versions.add(fingerprint))
+      .immediate();
     const stranded = this.repo.countWithOtherVersion(this.keyVersion);
     if (stranded > 0) {
       log.error(
@@ -89,7 +96,10 @@ export class ApiKeyService implements ApiKeyResolver {
     if (changes.value !== undefined) {
       this.repo.setSecret(row.id, changes.value === null ? null : this.seal(row, changes.value));
     }
-    this.log.info({ userId, keyId, renamed: changes.name !== undefined, valueChanged: changes.value !== undefined }, 'api key updated');
+    this.log.info(
+      { userId, keyId, renamed: changes.name !== undefined, valueChanged: changes.value !== undefined },
+      'api key updated',
+    );
     return toApiKeyInfo(this.owned(userId, keyId));
   }
 

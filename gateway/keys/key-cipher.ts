@@ -56,7 +56,10 @@ export class KeyCipher {
   /** Throws AppError('API_KEY_DECRYPT_FAILED') unless the tag proves key, IV, AAD and ciphertext intact. */
   open(sealed: Sealed, aad: string): string {
     if (sealed.iv.length !== IV_BYTES || sealed.authTag.length !== AUTH_TAG_BYTES) {
-      throw new AppError('API_KEY_DECRYPT_FAILED', 'The stored API key is malformed (wrong IV or auth tag length); set its value again');
+      throw new AppError(
+        'API_KEY_DECRYPT_FAILED',
+        'The stored API key is malformed (wrong IV or auth tag length); set its value again',
+      );
     }
     try {
       const decipher = crypto.createDecipheriv(ALGORITHM, this.key, sealed.iv, { authTagLength: AUTH_TAG_BYTES });

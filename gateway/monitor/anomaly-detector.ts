@@ -48,7 +48,12 @@ type Reading = Omit<MetricsSample, 'anomalies'>;
  * Metrics the rolling baseline watches, with the smallest rise that may count: a metric that is
  * flat (σ ≈ 0) would otherwise turn every tiny wobble into an anomaly.
  */
-export const BASELINE_METRICS: readonly { metric: string; read: (r: Reading) => number; minRise: number; unit: string }[] = [
+export const BASELINE_METRICS: readonly {
+  metric: string;
+  read: (r: Reading) => number;
+  minRise: number;
+  unit: string;
+}[] = [
   { metric: 'cpuPercent', read: (r) => r.cpuPercent, minRise: 15, unit: '%' },
   { metric: 'memory.percent', read: (r) => r.memory.percent, minRise: 10, unit: '%' },
   { metric: 'eventLoopLagMs', read: (r) => r.eventLoopLagMs, minRise: 25, unit: ' ms' },
@@ -84,7 +89,12 @@ export class AnomalyDetector {
     const found: Anomaly[] = [];
     const above = (metric: string, value: number, threshold: number, what: string, unit: string) => {
       if (value > threshold) {
-        found.push({ metric, value, threshold, message: `${what} ${fmt(value)}${unit} is above ${fmt(threshold)}${unit}` });
+        found.push({
+          metric,
+          value,
+          threshold,
+          message: `${what} ${fmt(value)}${unit} is above ${fmt(threshold)}${unit}`,
+        });
       }
     };
     above('cpuPercent', r.cpuPercent, t.cpuPercent, 'CPU', '%');
@@ -97,7 +107,8 @@ export class AnomalyDetector {
     const newRestarts = this.lastRestartCount === undefined ? 0 : Math.max(0, workerRestarts - this.lastRestartCount);
     this.lastRestartCount = workerRestarts;
     for (let i = 0; i < newRestarts; i++) this.restartTimes.push(nowMs);
-    while (this.restartTimes.length > 0 && (this.restartTimes[0] as number) <= nowMs - t.workerRestartWindowMs) this.restartTimes.shift();
+    while (this.restartTimes.length > 0 && (this.restartTimes[0] as number) <= nowMs - t.workerRestartWindowMs)
+      this.restartTimes.shift();
     const restarts = this.restartTimes.length;
     if (restarts > t.workerRestarts) {
       const window = `${fmt(t.workerRestartWindowMs / 60_000)} min`;

@@ -104,7 +104,8 @@ export class SystemMonitor {
     };
     const { anomalies, started, cleared } = this.detector.evaluate(reading, this.sources.workerRestarts());
     // Field names avoid `value`, which the logger redacts as a possible credential.
-    for (const a of started) this.log.warn({ metric: a.metric, reading: a.value, threshold: a.threshold }, `anomaly started: ${a.message}`);
+    for (const a of started)
+      this.log.warn({ metric: a.metric, reading: a.value, threshold: a.threshold }, `anomaly started: ${a.message}`);
     for (const metric of cleared) this.log.info({ metric }, `anomaly cleared: ${metric}`);
     const sample: MetricsSample = { ...reading, anomalies };
     this.last = sample;

@@ -85,7 +85,9 @@ export class GatewayProcess {
     const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ccm-test-'));
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? dir,
+      // A home of its own: the machine's ~/.bashrc (pyenv rehash and friends) must not slow or
+      // lock the test shells, and nothing a session writes lands in the real home.
+      HOME: dir,
       LANG: 'C.UTF-8',
       NODE_ENV: 'test',
       PORT: '0',

@@ -1,11 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import * as pty from 'node-pty';
 import type { IPty } from 'node-pty';
-import { killProcessTree, listSessionProcesses, parseProcStat } from '../../worker/process-tree.js';
+import * as pty from 'node-pty';
 import type { ProcStat } from '../../worker/process-tree.js';
+import { killProcessTree, listSessionProcesses, parseProcStat } from '../../worker/process-tree.js';
 
 /** Upper bound for a spawned script to reach its "ready" point (generous: CI machines are slow). */
 const READY_TIMEOUT_MS = 10_000;
@@ -56,7 +57,12 @@ interface Session {
 }
 
 function spawnPty(file: string, args: string[]): Session {
-  const term = pty.spawn(file, args, { cols: 100, rows: 30, cwd: os.tmpdir(), env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'xterm-256color' } });
+  const term = pty.spawn(file, args, {
+    cols: 100,
+    rows: 30,
+    cwd: os.tmpdir(),
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'xterm-256color' },
+  });
   let out = '';
   term.onData((d) => {
     out += d;
@@ -102,7 +108,14 @@ describe('process-tree', () => {
   describe('parseProcStat', () => {
     it('splits after the last parenthesis when the command name has spaces and parentheses', () => {
       const text = '4242 (a) b (c) S 17 4242 4242 34816 4242 4194560 0 0 0 0 0 0 0 0 20 0 1 0 987654 0 0';
-      expect(parseProcStat(text)).to.deep.equal({ pid: 4242, state: 'S', ppid: 17, pgrp: 4242, session: 4242, startTime: 987654 });
+      expect(parseProcStat(text)).to.deep.equal({
+        pid: 4242,
+        state: 'S',
+        ppid: 17,
+        pgrp: 4242,
+        session: 4242,
+        startTime: 987654,
+      });
     });
 
     it('rejects malformed text', () => {
@@ -161,7 +174,9 @@ describe('process-tree', () => {
     // The new session ignores HUP and TERM, so it outlives its parent and is re-parented away
     // from the tree, then keeps forking: only remembering it from an earlier scan finds it and
     // its later children.
-    const session = start(`setsid bash -c "trap '' HUP TERM; while :; do sleep 1000 & sleep 0.02; done" & echo ready; wait`);
+    const session = start(
+      `setsid bash -c "trap '' HUP TERM; while :; do sleep 1000 & sleep 0.02; done" & echo ready; wait`,
+    );
     const pid = session.term.pid;
     const isDetachedLeader = (p: number): boolean => p !== pid && readStat(p)?.session === p;
     await waitFor('the detached session', () => listSessionProcesses(pid).some(isDetachedLeader));
@@ -176,7 +191,9 @@ describe('process-tree', () => {
     await session.exited;
     const pid = session.term.pid;
     await waitFor('the orphaned job', () => listSessionProcesses(pid).length === 1);
-    const before = listSessionProcesses(pid).map(identify).filter((id): id is string => id !== null);
+    const before = listSessionProcesses(pid)
+      .map(identify)
+      .filter((id): id is string => id !== null);
     expect((await killProcessTree(pid)).survivors).to.deep.equal([]);
     expect(stillAlive(before)).to.deep.equal([]);
   });
@@ -191,6 +208,25 @@ describe('process-tree', () => {
       await killAndVerify(session, 2);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves alone a stranger that holds the pid number (a reused pid)', async () => {
+    // A session leader that is not our child: what a reused pid of a finished session looks like.
+    const stranger = Number(
+      execFileSync('/bin/bash', ['-c', 'setsid sleep 1000 >/dev/null 2>&1 </dev/null & echo $!'], {
+        encoding: 'utf8',
+      }).trim(),
+    );
+    try {
+      await waitFor('the stranger to run', () => readStat(stranger)?.session === stranger);
+      expect(listSessionProcesses(stranger)).to.deep.equal([]);
+      expect((await killProcessTree(stranger, { hupWaitMs: 0, termWaitMs: 0, killWaitMs: 0 })).survivors).to.deep.equal(
+        [],
+      );
+      expect(identify(stranger)).to.not.equal(null);
+    } finally {
+      process.kill(stranger, 'SIGKILL');
     }
   });
 

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { AppError } from '../../common/errors.js';
 import { killProcessTree } from '../../worker/process-tree.js';
-import { PtyProcess } from '../../worker/pty-process.js';
 import type { PtyExit, PtyProcessOptions } from '../../worker/pty-process.js';
+import { PtyProcess } from '../../worker/pty-process.js';
 
 /** Upper bound for a condition the tests wait on (generous: shared CI machines are slow). */
 const WAIT_TIMEOUT_MS = 15_000;
@@ -106,7 +106,9 @@ describe('PtyProcess', function () {
       const { exit, output } = await r.exit;
       expect(exit).to.deep.equal({ exitCode: 0, signal: 0 });
       expect(output.endsWith('200000\r\n'), `run ${i}: ends with ${JSON.stringify(output.slice(-20))}`).to.equal(true);
-      expect(output === expected, `run ${i}: output differs (${output.length} vs ${expected.length} chars)`).to.equal(true);
+      expect(output === expected, `run ${i}: output differs (${output.length} vs ${expected.length} chars)`).to.equal(
+        true,
+      );
       await delay(0);
       expect(r.dataAfterExit()).to.equal(false);
       r.proc.dispose();
@@ -119,7 +121,10 @@ describe('PtyProcess', function () {
       r.proc.write('seq 1 200000; exit\r');
       const { output } = await r.exit;
       // An interactive bash echoes `exit` as it leaves.
-      expect(/\n200000\r\n(exit\r\n)?$/.test(output), `run ${i}: ends with ${JSON.stringify(output.slice(-20))}`).to.equal(true);
+      expect(
+        /\n200000\r\n(exit\r\n)?$/.test(output),
+        `run ${i}: ends with ${JSON.stringify(output.slice(-20))}`,
+      ).to.equal(true);
       r.proc.dispose();
     }
   });
@@ -192,6 +197,12 @@ describe('PtyProcess', function () {
     const { exit, output } = await r.exit;
     expect(exit.exitCode).to.equal(7);
     expect(output).to.equal(seqOutput(2000));
+  });
+
+  it('reports the exit while paused once nothing is left to deliver', async () => {
+    const r = bash('exit 4');
+    r.proc.pause();
+    expect((await r.exit).exit.exitCode).to.equal(4);
   });
 
   it('keeps delivering when a listener pauses in the middle of the output', async () => {

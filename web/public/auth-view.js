@@ -8,7 +8,14 @@ const MAX_PASSWORD_BYTES = 72;
 
 export function authView(onLoggedIn) {
   let mode = 'login';
-  const username = h('input', { name: 'username', type: 'text', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: false });
+  const username = h('input', {
+    name: 'username',
+    type: 'text',
+    autocomplete: 'username',
+    required: true,
+    autocapitalize: 'none',
+    spellcheck: false,
+  });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const error = h('p', { class: 'form-error', attrs: { role: 'alert' } });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Log in');

@@ -83,7 +83,16 @@ export class HistoryView {
         h('button', { type: 'submit', class: 'primary' }, 'Search'),
       ),
       this.results,
-      h('div', { class: 'history-nav' }, this.sessionSelect, this.first, this.older, this.range, this.newer, this.latest),
+      h(
+        'div',
+        { class: 'history-nav' },
+        this.sessionSelect,
+        this.first,
+        this.older,
+        this.range,
+        this.newer,
+        this.latest,
+      ),
       this.status,
       this.lines,
     );
@@ -97,7 +106,11 @@ export class HistoryView {
       this.sessionSelect,
       h('option', { value: '' }, all.length ? 'choose a session' : 'no sessions yet'),
       all.map((s) =>
-        h('option', { value: s.id, selected: s.id === current }, `${s.name} · ${s.profile} · ${s.status === 'running' ? s.state : s.status}`),
+        h(
+          'option',
+          { value: s.id, selected: s.id === current },
+          `${s.name} · ${s.profile} · ${s.status === 'running' ? s.state : s.status}`,
+        ),
       ),
     );
   }
@@ -121,11 +134,19 @@ export class HistoryView {
     if (!sessionId) return;
     this.status.textContent = 'Loading…';
     try {
-      const res = await api('GET', `/api/sessions/${encodeURIComponent(sessionId)}/history${query({ after, limit: PAGE_LINES })}`);
+      const res = await api(
+        'GET',
+        `/api/sessions/${encodeURIComponent(sessionId)}/history${query({ after, limit: PAGE_LINES })}`,
+      );
       this.after = after;
       this.renderLines(res.lines);
       this.updateNav(res);
-      this.status.textContent = res.lines.length === 0 ? (after === 0 ? 'No lines in history yet (lines are kept once they scroll off the screen).' : 'No more lines.') : '';
+      this.status.textContent =
+        res.lines.length === 0
+          ? after === 0
+            ? 'No lines in history yet (lines are kept once they scroll off the screen).'
+            : 'No more lines.'
+          : '';
     } catch (err) {
       this.status.textContent = err.message;
     }
@@ -135,7 +156,10 @@ export class HistoryView {
   async loadLatest() {
     if (!this.sessionId) return;
     try {
-      const res = await api('GET', `/api/sessions/${encodeURIComponent(this.sessionId)}/recent${query({ lines: PAGE_LINES })}`);
+      const res = await api(
+        'GET',
+        `/api/sessions/${encodeURIComponent(this.sessionId)}/recent${query({ lines: PAGE_LINES })}`,
+      );
       const firstLine = res.lines[0]?.lineNumber ?? 1;
       this.after = Math.max(0, firstLine - 1);
       this.renderLines(res.lines);
@@ -219,7 +243,11 @@ export class HistoryView {
             h(
               'button',
               { type: 'button', class: 'result', onclick: () => this.show(r.sessionId, r.lineNumber) },
-              h('span', { class: 'result-where' }, `${r.sessionName ?? this.store.get(r.sessionId)?.name ?? r.sessionId} · line ${r.lineNumber} · ${when(r.timestamp)}`),
+              h(
+                'span',
+                { class: 'result-where' },
+                `${r.sessionName ?? this.store.get(r.sessionId)?.name ?? r.sessionId} · line ${r.lineNumber} · ${when(r.timestamp)}`,
+              ),
               h('span', { class: 'snippet' }, snippetNodes(r.snippet ?? '')),
             ),
           ),

@@ -12,16 +12,50 @@ export class KeysView {
   /** @param {() => void} onKeysChanged the new-session form reloads its key choice */
   constructor(onKeysChanged) {
     this.onKeysChanged = onKeysChanged;
-    this.name = h('input', { type: 'text', name: 'name', placeholder: 'name, e.g. work', required: true, maxLength: 100, autocomplete: 'off' });
-    this.value = h('input', { type: 'password', name: 'value', placeholder: 'value (optional, can be set later)', autocomplete: 'off' });
+    this.name = h('input', {
+      type: 'text',
+      name: 'name',
+      placeholder: 'name, e.g. work',
+      required: true,
+      maxLength: 100,
+      autocomplete: 'off',
+    });
+    this.value = h('input', {
+      type: 'password',
+      name: 'value',
+      placeholder: 'value (optional, can be set later)',
+      autocomplete: 'off',
+    });
     this.error = h('p', { class: 'form-error', attrs: { role: 'alert' } });
     this.table = h('tbody');
     this.status = h('p', { class: 'muted', attrs: { role: 'status' } });
+    this.tableWrap = h(
+      'div',
+      { class: 'table-wrap', hidden: true },
+      h(
+        'table',
+        { class: 'keys' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['Name', 'Provider', 'Key', 'Last used', 'Set value', ''].map((t) => h('th', {}, t)),
+          ),
+        ),
+        this.table,
+      ),
+    );
     this.el = h(
       'section',
       { class: 'view keys-view' },
       h('h2', {}, 'API keys'),
-      h('p', { class: 'muted' }, 'A key is given to a session you start with it, as ANTHROPIC_API_KEY. Only its last 4 characters are ever shown.'),
+      h(
+        'p',
+        { class: 'muted' },
+        'A key is given to a session you start with it, as ANTHROPIC_API_KEY. Only its last 4 characters are ever shown.',
+      ),
       h(
         'form',
         { class: 'inline-form', onsubmit: (e) => this.add(e) },
@@ -31,16 +65,7 @@ export class KeysView {
       ),
       this.error,
       this.status,
-      h(
-        'div',
-        { class: 'table-wrap' },
-        h(
-          'table',
-          { class: 'keys' },
-          h('thead', {}, h('tr', {}, ['Name', 'Provider', 'Key', 'Last used', 'Set value', ''].map((t) => h('th', {}, t)))),
-          this.table,
-        ),
-      ),
+      this.tableWrap,
     );
   }
 
@@ -49,18 +74,25 @@ export class KeysView {
     try {
       const { keys } = await api('GET', '/api/keys');
       this.status.textContent = keys.length === 0 ? 'No API keys yet.' : '';
+      this.tableWrap.hidden = keys.length === 0;
       replace(
         this.table,
         keys.map((k) => this.row(k)),
       );
     } catch (err) {
       replace(this.table);
+      this.tableWrap.hidden = true;
       this.status.textContent = isMissingRoute(err) ? 'API keys are not available on this server yet.' : err.message;
     }
   }
 
   row(k) {
-    const value = h('input', { type: 'password', placeholder: k.hasValue ? 'new value' : 'value', autocomplete: 'off', attrs: { 'aria-label': `Value of ${k.name}` } });
+    const value = h('input', {
+      type: 'password',
+      placeholder: k.hasValue ? 'new value' : 'value',
+      autocomplete: 'off',
+      attrs: { 'aria-label': `Value of ${k.name}` },
+    });
     let armed = null;
     const del = h('button', { type: 'button', class: 'small danger-ghost' }, 'Delete');
     del.addEventListener('click', async () => {

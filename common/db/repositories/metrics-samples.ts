@@ -41,7 +41,9 @@ export class MetricsSamplesRepository {
   constructor(private readonly db: Db) {
     // Two samples in one millisecond (a forced sample racing the timer): the later one wins.
     this.insertStmt = db.prepare('INSERT OR REPLACE INTO metrics_samples (timestamp, data) VALUES (?, ?)');
-    this.latestStmt = db.prepare<[], { data: string }>('SELECT data FROM metrics_samples ORDER BY timestamp DESC LIMIT 1');
+    this.latestStmt = db.prepare<[], { data: string }>(
+      'SELECT data FROM metrics_samples ORDER BY timestamp DESC LIMIT 1',
+    );
     this.rangeStmt = db.prepare<[number, number, number], { data: string }>(
       'SELECT data FROM metrics_samples WHERE timestamp >= ? AND timestamp <= ? ORDER BY timestamp LIMIT ?',
     );
@@ -52,7 +54,10 @@ export class MetricsSamplesRepository {
       `SELECT COUNT(*) AS n, MIN(json_extract(data, '$.db.ok')) AS dbOkAll, ${columns}
        FROM metrics_samples WHERE timestamp >= ? AND timestamp <= ?`,
     );
-    this.anomaliesStmt = db.prepare<[number, number], { metric: string; value: number; threshold: number; message: string }>(
+    this.anomaliesStmt = db.prepare<
+      [number, number],
+      { metric: string; value: number; threshold: number; message: string }
+    >(
       `SELECT json_extract(a.value, '$.metric') AS metric, json_extract(a.value, '$.value') AS value,
               json_extract(a.value, '$.threshold') AS threshold, json_extract(a.value, '$.message') AS message
        FROM metrics_samples s, json_each(s.data, '$.anomalies') a
@@ -93,7 +98,11 @@ export class MetricsSamplesRepository {
         timestamp: new Date(toMs).toISOString(),
         cpuPercent: round(a.cpuPercent),
         loadAvg: [round(a.load1), round(a.load5), round(a.load15)],
-        memory: { totalBytes: Math.round(a.memTotal ?? 0), usedBytes: Math.round(a.memUsed ?? 0), percent: round(a.memPercent) },
+        memory: {
+          totalBytes: Math.round(a.memTotal ?? 0),
+          usedBytes: Math.round(a.memUsed ?? 0),
+          percent: round(a.memPercent),
+        },
         process: { gatewayRssBytes: Math.round(a.gatewayRss ?? 0), workersRssBytes: Math.round(a.workersRss ?? 0) },
         sessions: { active: round(a.sessionsActive), attached: round(a.sessionsAttached) },
         ws: { connections: round(a.wsConnections) },
@@ -107,7 +116,9 @@ export class MetricsSamplesRepository {
   /** Retention: deletes up to `limit` samples older than `beforeMs` (batches keep write locks short). */
   deleteBefore(beforeMs: number, limit: number): number {
     return this.db
-      .prepare('DELETE FROM metrics_samples WHERE timestamp IN (SELECT timestamp FROM metrics_samples WHERE timestamp < ? LIMIT ?)')
+      .prepare(
+        'DELETE FROM metrics_samples WHERE timestamp IN (SELECT timestamp FROM metrics_samples WHERE timestamp < ? LIMIT ?)',
+      )
       .run(beforeMs, limit).changes;
   }
 }

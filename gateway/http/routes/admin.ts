@@ -63,7 +63,10 @@ export function adminRoutes(db: Db, auth: AuthService, log: Logger): Router {
     const admin = principalOf(req).user;
     const patch = parseOrThrow(patchSchema, req.body ?? {});
     const row = applyUserPatch(db, auth, req.params.id, patch);
-    log.info({ adminId: admin.id, userId: row.id, role: row.role, disabled: row.disabled !== 0 }, 'user changed by an admin');
+    log.info(
+      { adminId: admin.id, userId: row.id, role: row.role, disabled: row.disabled !== 0 },
+      'user changed by an admin',
+    );
     res.json({ user: toAdminView(row) });
   });
 

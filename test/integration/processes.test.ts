@@ -1,0 +1,153 @@
+import fs from 'node:fs';
+import { expect } from 'chai';
+import { registerUser } from '../helpers/api.js';
+import { GatewayProcess, descendants, isAlive, waitFor } from '../helpers/gateway-process.js';
+import { TestClient } from '../helpers/ws-client.js';
+
+function cmdline(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function rssKb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+/** Every process whose session id is `sid` (a PTY's whole tree, even reparented to init). */
+function sessionMembers(sid: number): number[] {
+  const out: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[3]) === sid && fields[0] !== 'Z') out.push(Number(e));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+describe('process lifecycle (real gateway, workers, PTYs)', function () {
+  this.timeout(120_000);
+
+  it('close_session kills nohup, HUP-trapping and background children', async () => {
+    const g = await GatewayProcess.start();
+    try {
+      const u = await registerUser(g.url);
+      const c = await TestClient.authed(g.wsUrl, u.token);
+      const s = await c.createSession({ profile: 'shell' });
+      c.send({ type: 'terminal_input', sessionId: s.id, data: "nohup sleep 1000 >/dev/null 2>&1 &\rbash -c \"trap '' HUP TERM; sleep 1000\" &\r(sleep 1000 &) ; sleep 1000 &\recho STARTED\r" });
+      await c.waitForOutput(s.id, /STARTED\r\n/);
+      await waitFor('children running', () => sessionMembers(s.pid).length >= 5);
+      const before = sessionMembers(s.pid);
+      await c.request({ type: 'close_session', sessionId: s.id }, 'session_closed', 15_000);
+      await waitFor('0 survivors', () => before.every((p) => !isAlive(p)), 5000);
+      await c.close();
+    } finally {
+      await g.stop();
+      g.cleanup();
+    }
+  });
+
+  it('kill -9 of one worker: the other worker streams on, owners get crashed, a new worker serves', async () => {
+    const g = await GatewayProcess.start({ env: { WORKER_COUNT: '2' } });
+    try {
+      const u = await registerUser(g.url);
+      const c = await TestClient.authed(g.wsUrl, u.token);
+      const a = await c.createSession({ profile: 'shell' });
+      const b = await c.createSession({ profile: 'shell' });
+      const workers = descendants(g.pid).filter((p) => cmdline(p).includes('worker/main'));
+      expect(workers).to.have.length(2);
+      const workerOf = (pid: number) => workers.find((w) => descendants(w).includes(pid));
+      const wa = workerOf(a.pid);
+      const wb = workerOf(b.pid);
+      expect(wa).to.not.equal(wb); // least-loaded placement spreads them
+      c.send({ type: 'terminal_input', sessionId: b.id, data: 'for i in $(seq 1 400); do echo "n$i"; sleep 0.005; done; echo B-$((1+1))DONE\r' });
+      await c.waitForOutput(b.id, /n20\r\n/);
+      process.kill(wa as number, 'SIGKILL');
+      const crashed = await c.next((m) => m.type === 'session_closed' && m.sessionId === a.id, 5000);
+      expect(crashed.reason).to.equal('crashed');
+      const out = await c.waitForOutput(b.id, /B-2DONE\r\n/, 20_000);
+      const numbers = [...out.matchAll(/^n(\d+)\r$/gm)].map((m) => Number(m[1]));
+      expect(numbers).to.deep.equal(Array.from({ length: 400 }, (_, i) => i + 1));
+      await waitFor('replacement worker', async () => {
+        const h = await fetch(`${g.url}/health`).then((r) => r.json());
+        return h.workers.ready === 2;
+      }, 5000);
+      await waitFor('killed worker PTY gone', () => !isAlive(a.pid), 3000);
+      const fresh = await c.createSession({ profile: 'shell' });
+      c.send({ type: 'terminal_input', sessionId: fresh.id, data: 'echo FRESH\r' });
+      await c.waitForOutput(fresh.id, /FRESH\r\n/);
+      await c.close();
+    } finally {
+      await g.stop();
+      g.cleanup();
+    }
+  });
+
+  it('kill -9 of the gateway: within 2 s no worker and no PTY child (nohup sleep included) is left', async () => {
+    const g = await GatewayProcess.start();
+    try {
+      const u = await registerUser(g.url);
+      const c = await TestClient.authed(g.wsUrl, u.token);
+      const s = await c.createSession({ profile: 'shell' });
+      c.send({ type: 'terminal_input', sessionId: s.id, data: 'nohup sleep 1000 >/dev/null 2>&1 &\recho BG\r' });
+      await c.waitForOutput(s.id, /BG\r\n/);
+      await waitFor('nohup child', () => sessionMembers(s.pid).length >= 2);
+      const tree = [...g.snapshotPids(), ...sessionMembers(s.pid)];
+      await g.kill9();
+      await waitFor('all gone', () => tree.every((p) => !isAlive(p)), 2000);
+      // On restart the stale session is terminated.
+      const g2 = await GatewayProcess.start({ dir: g.dir });
+      try {
+        const list = await TestClient.authed(g2.wsUrl, u.token);
+        const reply = await list.request({ type: 'get_session_info', sessionId: s.id }, 'session_info');
+        expect(reply.session.status).to.equal('terminated');
+        await list.close();
+      } finally {
+        await g2.stop();
+      }
+    } finally {
+      g.cleanup();
+    }
+  });
+
+  it('a client that never reads while `yes` runs: memory stays bounded and another session still echoes', async () => {
+    const g = await GatewayProcess.start({ env: { WORKER_COUNT: '1' } });
+    try {
+      const u = await registerUser(g.url);
+      const stuck = await TestClient.authed(g.wsUrl, u.token);
+      const s = await stuck.createSession({ profile: 'shell' });
+      stuck.send({ type: 'terminal_input', sessionId: s.id, data: 'yes\r' });
+      await new Promise((r) => setTimeout(r, 300));
+      // Stop reading: the kernel buffers fill, then the gateway must stop granting credit.
+      (stuck.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const worker = descendants(g.pid).find((p) => cmdline(p).includes('worker/main')) as number;
+      const samples: number[] = [];
+      const other = await TestClient.authed(g.wsUrl, u.token);
+      const s2 = await other.createSession({ profile: 'shell' });
+      for (let i = 0; i < 8; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        samples.push(rssKb(g.pid) + rssKb(worker));
+        other.send({ type: 'terminal_input', sessionId: s2.id, data: `echo PING${i}\r` });
+        await other.waitForOutput(s2.id, new RegExp(`PING${i}\\r\\n`), 5000);
+      }
+      const growth = (samples.at(-1) as number) - (samples[1] as number);
+      // Bound: the credit window (1M chars) plus socket buffers, far below what `yes` writes in 4 s.
+      expect(growth, `RSS samples (KB): ${samples.join(', ')}`).to.be.lessThan(64 * 1024);
+      await other.request({ type: 'close_session', sessionId: s2.id }, 'session_closed');
+      await other.request({ type: 'close_session', sessionId: s.id }, 'session_closed', 20_000);
+      await other.close();
+      stuck.ws.terminate();
+    } finally {
+      await g.stop();
+      g.cleanup();
+    }
+  });
+});
