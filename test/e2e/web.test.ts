@@ -304,8 +304,8 @@ describe('web terminal page (e2e, Chromium)', function () {
     await waitFor('plotted samples', async () => {
       await page.getByRole('link', { name: 'Terminal' }).click();
       await page.getByRole('link', { name: 'Monitoring' }).click();
-      await page.waitForTimeout(300);
-      const d = await page.locator('svg.plot path.series').first().getAttribute('d').catch(() => null);
+      await page.locator('svg.plot').waitFor();
+      const d = await page.locator('svg.plot path.series').first().getAttribute('d', { timeout: 1000 }).catch(() => null);
       return d !== null && d.split('L').length >= 3;
     }, UI_TIMEOUT_MS, 500);
     expect(await page.locator('svg.plot path.series').count()).to.equal(2);

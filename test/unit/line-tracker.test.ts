@@ -204,6 +204,25 @@ describe('LineTracker', () => {
     expectHistory(h.lines, texts);
   });
 
+  // xterm 6.0 misplaces markers when a narrowing reflow overflows the buffer; the tracker re-finds
+  // its place. (Overflowing reflows whose cursor xterm also misplaces corrupt the screen itself.)
+  it('neither duplicates nor loses lines when narrowing a full buffer, on either screen', async () => {
+    const h = open(80, 24, 50);
+    const long = (n: number) => Array.from({ length: n }, (_, i) => `L${i + 1}:${'n'.repeat(40 + ((i * 37) % 160))}`);
+    const short = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
+    const texts = [...long(100), ...short('a', 30), ...short('b', 100), ...long(100), ...short('c', 30), ...short('d', 100)];
+    const written = (from: number, to: number) => texts.slice(from, to).map((t) => `${t}\r\n`).join('');
+    await h.write(written(0, 130));
+    h.term.resize(33, 24);
+    await h.write(written(130, 230));
+    h.term.resize(80, 24);
+    await h.write(`${written(230, 360)}${ESC}[?1049halternate`);
+    h.term.resize(33, 24);
+    await h.write(`${ESC}[?1049l${written(360, 460)}`);
+    h.tracker.flushScreen();
+    expectHistory(h.lines, texts);
+  });
+
   it('does not emit twice the rows a taller screen pulled back from scrollback', async () => {
     const h = open(80, 24, 1000);
     await h.write(`${numbered(40).join('\r\n')}\r\n`);

@@ -200,7 +200,9 @@ export class HistoryView {
         ),
       ),
     );
-    this.lines.querySelector('li.hit')?.scrollIntoView({ block: 'center' });
+    const hit = this.lines.querySelector('li.hit');
+    if (hit) hit.scrollIntoView({ block: 'center' });
+    else this.lines.scrollTop = 0;
   }
 
   async search() {

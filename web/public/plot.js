@@ -9,7 +9,10 @@ const DEFAULT_WIDTH = 640;
 const HEIGHT = 220;
 /** Narrowest plot drawn (a phone in portrait is ~370 px inside its padding). */
 const MIN_WIDTH = 240;
-const PAD = { left: 40, right: 10, top: 10, bottom: 22 };
+/** Margins: the legend sits in the top one, the time axis in the bottom one. */
+const PAD = { left: 40, right: 12, top: 26, bottom: 22 };
+/** Below this time span the axis shows seconds too. */
+const SECONDS_SPAN_MS = 10 * 60_000;
 /** Horizontal grid lines (and axis labels) drawn. */
 const GRID_STEPS = 4;
 
@@ -61,7 +64,9 @@ export function linePlot(series, opts = {}) {
     );
     return root;
   }
-  const time = (t) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const withSeconds = tMax - tMin < SECONDS_SPAN_MS;
+  const time = (t) =>
+    new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', ...(withSeconds ? { second: '2-digit' } : {}) });
   root.appendChild(svg('text', { x: PAD.left, y: HEIGHT - 6, class: 'axis' }, time(tMin)));
   root.appendChild(
     svg('text', { x: WIDTH - PAD.right, y: HEIGHT - 6, 'text-anchor': 'end', class: 'axis' }, time(tMax)),
@@ -69,11 +74,9 @@ export function linePlot(series, opts = {}) {
   series.forEach((s, i) => {
     if (s.points.length === 0) return;
     const d = s.points.map((p, j) => `${j === 0 ? 'M' : 'L'}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ');
-    root.appendChild(
-      svg('path', { d, fill: 'none', stroke: s.color, 'stroke-width': 2, 'vector-effect': 'non-scaling-stroke' }),
-    );
-    root.appendChild(svg('rect', { x: PAD.left + 8 + i * 110, y: PAD.top + 2, width: 10, height: 10, fill: s.color }));
-    root.appendChild(svg('text', { x: PAD.left + 22 + i * 110, y: PAD.top + 11, class: 'legend' }, s.label));
+    root.appendChild(svg('path', { d, fill: 'none', stroke: s.color, 'stroke-width': 2, class: 'series' }));
+    root.appendChild(svg('rect', { x: PAD.left + i * 110, y: 6, width: 10, height: 10, fill: s.color }));
+    root.appendChild(svg('text', { x: PAD.left + 14 + i * 110, y: 15, class: 'legend' }, s.label));
   });
   return root;
 }

@@ -1,0 +1,26 @@
+import xtermHeadless from '@xterm/headless';
+import { LineTracker, type TrackedLine } from '../../worker/line-tracker.js';
+const { Terminal } = xtermHeadless;
+const ESC = '\x1b';
+it('narrow dbg3', async () => {
+  const term = new Terminal({ cols: 80, rows: 24, scrollback: 50, allowProposedApi: true });
+  const lines: TrackedLine[] = [];
+  const tracker = new LineTracker(term, (l) => lines.push(...l));
+  const write = (d: string) => new Promise<void>((r) => term.write(d, () => { tracker.poll(); r(); }));
+  const long = (n: number) => Array.from({ length: n }, (_, i) => `L${i + 1}:${'n'.repeat(40 + ((i * 37) % 160))}`);
+  const short = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
+  const texts = [...long(100), ...short('a', 30), ...short('b', 100), ...long(100), ...short('c', 30), ...short('d', 100)];
+  const written = (from: number, to: number) => texts.slice(from, to).map((t) => `${t}\r\n`).join('');
+  const bufLines = () => { const b = term.buffer.normal; const out: string[] = []; let cur = ''; for (let y = 0; y < b.length; y++) { const l = b.getLine(y)!; const n = b.getLine(y + 1); cur += l.translateToString(!n?.isWrapped); if (!n?.isWrapped) { out.push(cur.trimEnd()); cur = ''; } } return out; };
+  const check = (tag: string) => { const i = lines.findIndex((l, k) => l.text !== texts[k]); const b = term.buffer.normal; const bl = bufLines(); const set = new Set(texts); const bad = bl.slice(1).filter(t => t && !set.has(t)); console.log(tag, 'emitted', lines.length, 'firstBad', i, i >= 0 ? lines[i]!.text.slice(0, 5) : '', 'len', b.length, 'baseY', b.baseY, 'y', b.cursorY, 'corrupt', bad.length, bad.slice(0,2).map(t=>t.slice(0,6)+'…'+t.length), 'anchor', (tracker as any).anchor.kind, (tracker as any).anchor.marker?.line); };
+  await write(written(0, 130)); check('w130');
+  term.resize(33, 24); check('r33');
+  await write(written(130, 230)); check('w230');
+  term.resize(80, 24); check('r80');
+  await write(`${written(230, 360)}`); check('w360');
+  await write(`${ESC}[?1049halternate`); check('alt');
+  term.resize(33, 24); check('r33alt');
+  await write(`${ESC}[?1049l`); check('back');
+  await write(`${written(360, 460)}`); check('w460');
+  tracker.flushScreen(); check('flush');
+});
