@@ -315,14 +315,12 @@ export class LineTracker {
     if (anchor.kind === 'pending') from = 0; // its absolute row is stale after any reflow
     else if (anchor.kind === 'line' && narrowed && overflowing) from = anchor.marker.isDisposed ? 0 : lineStart(buffer, anchor.marker.line);
     else return;
-    if (process.env.NO_RESYNC) return;
     const found = this.findRecent(buffer, from);
     if (found === undefined) return;
     if (this.term.buffer.active.type === 'normal') this.setAnchor(buffer, 'line', found);
     else {
       this.releaseMarker();
       this.anchor = { kind: 'pending', lineStart: found };
-      if (process.env.DBG) console.log('PENDING', found);
     }
   }
 

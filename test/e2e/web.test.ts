@@ -5,8 +5,8 @@
  */
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Dialog, Page } from 'playwright-core';
-import { GatewayProcess, waitFor } from '../helpers/gateway-process.js';
 import { launchChromium, screenshot, terminalRows } from '../helpers/browser.js';
+import { GatewayProcess, waitFor } from '../helpers/gateway-process.js';
 import { CuttableProxy } from './cuttable-proxy.js';
 
 const PASSWORD = 'correct horse battery';
@@ -96,10 +96,15 @@ describe('web terminal page (e2e, Chromium)', function () {
 
   /** Types a command once the shell shows its prompt (typeahead would land before the prompt). */
   async function shell(w: Watched, command: string): Promise<void> {
-    await waitFor('the shell prompt', async () => {
-      const rows = (await rowsOf(w)).filter((r) => r !== '');
-      return isPrompt(rows.at(-1) ?? '');
-    }, UI_TIMEOUT_MS, 50);
+    await waitFor(
+      'the shell prompt',
+      async () => {
+        const rows = (await rowsOf(w)).filter((r) => r !== '');
+        return isPrompt(rows.at(-1) ?? '');
+      },
+      UI_TIMEOUT_MS,
+      50,
+    );
     await type(w, command);
   }
 
@@ -108,10 +113,15 @@ describe('web terminal page (e2e, Chromium)', function () {
   }
 
   async function waitForRow(w: Watched, pred: (row: string) => boolean, what: string): Promise<string[]> {
-    return waitFor(what, async () => {
-      const rows = await rowsOf(w);
-      return rows.some(pred) ? rows : undefined;
-    }, UI_TIMEOUT_MS, 50);
+    return waitFor(
+      what,
+      async () => {
+        const rows = await rowsOf(w);
+        return rows.some(pred) ? rows : undefined;
+      },
+      UI_TIMEOUT_MS,
+      50,
+    );
   }
 
   const count = (rows: string[], line: string) => rows.filter((r) => r === line).length;
@@ -120,7 +130,9 @@ describe('web terminal page (e2e, Chromium)', function () {
   before(async () => {
     proxy = await CuttableProxy.start();
     // PORT=0: the default allowed origins would name port 0, so name the proxy's origin.
-    gw = await GatewayProcess.start({ env: { ALLOWED_ORIGINS: proxy.origin, MONITORING_INTERVAL: String(MONITORING_INTERVAL_MS) } });
+    gw = await GatewayProcess.start({
+      env: { ALLOWED_ORIGINS: proxy.origin, MONITORING_INTERVAL: String(MONITORING_INTERVAL_MS) },
+    });
     proxy.targetPort = gw.port;
     base = proxy.origin;
     browser = await launchChromium();
@@ -185,7 +197,9 @@ describe('web terminal page (e2e, Chromium)', function () {
     expect(order).to.deep.equal(['L1', 'L2', 'L3', 'L4', 'L5', 'L6', 'L7', 'L8']);
     expect(count(rows, 'hi'), 'earlier output not replayed twice').to.equal(1);
     // It resumed from its seq (a delta), not by repainting the whole screen.
-    expect(await page.locator(`.term-pane[data-session-id="${shellId}"]`).getAttribute('data-resume')).to.equal('delta');
+    expect(await page.locator(`.term-pane[data-session-id="${shellId}"]`).getAttribute('data-resume')).to.equal(
+      'delta',
+    );
     // Typing works again.
     await shell(alice, 'echo back');
     await waitForRow(alice, (r) => r === 'back', 'input after the reconnect');
@@ -205,7 +219,9 @@ describe('web terminal page (e2e, Chromium)', function () {
     expect(await row.getAttribute('class')).to.include('attention');
     expect(await page.locator(`.tab[data-session-id="${claudeId}"]`).getAttribute('class')).to.include('attention');
     await waitFor('the title count', async () => (await page.title()) === '(1) CCManager');
-    const notes = await page.evaluate(() => (window as unknown as { __notifications: { title: string }[] }).__notifications);
+    const notes = await page.evaluate(
+      () => (window as unknown as { __notifications: { title: string }[] }).__notifications,
+    );
     expect(notes).to.have.length(1);
     expect(notes[0]?.title).to.include('claude one');
     await screenshot(page, '03-waiting-input');
@@ -284,7 +300,9 @@ describe('web terminal page (e2e, Chromium)', function () {
     await screenshot(page, '05-keys');
     // The new-session form offers it.
     await page.getByRole('link', { name: 'Terminal' }).click();
-    const option = page.locator('form.new-session select[name="apiKeyId"] option', { hasText: 'work <i>key</i> (…abcd)' });
+    const option = page.locator('form.new-session select[name="apiKeyId"] option', {
+      hasText: 'work <i>key</i> (…abcd)',
+    });
     expect(await option.count()).to.equal(1);
     // Delete asks twice.
     await page.getByRole('link', { name: 'API keys' }).click();
@@ -299,28 +317,44 @@ describe('web terminal page (e2e, Chromium)', function () {
     const { page } = alice;
     await page.getByRole('link', { name: 'Monitoring' }).click();
     await page.locator('.monitor-view .card').first().waitFor();
-    expect(await page.locator('.monitor-view .card-label').allTextContents()).to.include.members(['CPU', 'Memory', 'Sessions']);
+    expect(await page.locator('.monitor-view .card-label').allTextContents()).to.include.members([
+      'CPU',
+      'Memory',
+      'Sessions',
+    ]);
     // Wait for a plot with two series drawn from at least a few samples (refreshes every 10 s).
-    await waitFor('plotted samples', async () => {
-      await page.getByRole('link', { name: 'Terminal' }).click();
-      await page.getByRole('link', { name: 'Monitoring' }).click();
-      await page.locator('svg.plot').waitFor();
-      const d = await page.locator('svg.plot path.series').first().getAttribute('d', { timeout: 1000 }).catch(() => null);
-      return d !== null && d.split('L').length >= 3;
-    }, UI_TIMEOUT_MS, 500);
+    await waitFor(
+      'plotted samples',
+      async () => {
+        await page.getByRole('link', { name: 'Terminal' }).click();
+        await page.getByRole('link', { name: 'Monitoring' }).click();
+        await page.locator('svg.plot').waitFor();
+        const d = await page
+          .locator('svg.plot path.series')
+          .first()
+          .getAttribute('d', { timeout: 1000 })
+          .catch(() => null);
+        return d !== null && d.split('L').length >= 3;
+      },
+      UI_TIMEOUT_MS,
+      500,
+    );
     expect(await page.locator('svg.plot path.series').count()).to.equal(2);
     await screenshot(page, '06-monitoring');
     await page.getByRole('link', { name: 'Terminal' }).click();
     expect(alice.errors).to.deep.equal([]);
   });
 
-  it('shows another user none of the first user\'s sessions', async () => {
+  it("shows another user none of the first user's sessions", async () => {
     const bob = await newPage();
     await register(bob, 'bob');
     await bob.page.locator('.sidebar .empty-note').waitFor();
     expect(await bob.page.locator('.session').count()).to.equal(0);
     // Not even when his page is told to reopen alice's session.
-    await bob.page.evaluate((id) => sessionStorage.setItem('ccm.tabs', JSON.stringify({ open: [id], active: id })), shellId);
+    await bob.page.evaluate(
+      (id) => sessionStorage.setItem('ccm.tabs', JSON.stringify({ open: [id], active: id })),
+      shellId,
+    );
     await bob.page.reload();
     await bob.page.locator('#conn-status[data-status="ready"]').waitFor();
     expect(await bob.page.locator('.tab').count()).to.equal(0);
@@ -333,7 +367,12 @@ describe('web terminal page (e2e, Chromium)', function () {
   });
 
   it('works on a phone: narrow layout and the extra keys send the right bytes', async () => {
-    const phone = await newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const phone = await newPage({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      deviceScaleFactor: 2,
+    });
     const { page } = phone;
     await page.goto(base);
     await page.getByLabel('Username').fill('alice');
@@ -347,10 +386,14 @@ describe('web terminal page (e2e, Chromium)', function () {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).to.be.at.most(390);
     // The PTY has the size of the phone's terminal (fit + resize_terminal).
     await shell(phone, 'stty size');
-    const sizeRow = (await waitForRow(phone, (r) => /^\d+ \d+$/.test(r), 'stty output')).find((r) => /^\d+ \d+$/.test(r)) as string;
+    const sizeRow = (await waitForRow(phone, (r) => /^\d+ \d+$/.test(r), 'stty output')).find((r) =>
+      /^\d+ \d+$/.test(r),
+    ) as string;
     const [rows, cols] = sizeRow.split(' ').map(Number) as [number, number];
     const token = await page.evaluate(() => sessionStorage.getItem('ccm.token'));
-    const active = await (await fetch(`${gw.url}/api/sessions/active`, { headers: { authorization: `Bearer ${token}` } })).json();
+    const active = await (
+      await fetch(`${gw.url}/api/sessions/active`, { headers: { authorization: `Bearer ${token}` } })
+    ).json();
     const info = active.sessions.find((x: { id: string }) => x.id === shellId);
     expect({ cols: info.cols, rows: info.rows }).to.deep.equal({ cols, rows });
     expect(cols).to.be.within(30, 60);
@@ -371,7 +414,9 @@ describe('web terminal page (e2e, Chromium)', function () {
     const row = page.locator(`.session-list:not(.ended) .session[data-session-id="${claudeId}"]`);
     await row.getByRole('button', { name: 'Close' }).click();
     await row.getByRole('button', { name: 'Really close?' }).click();
-    await page.locator(`.session-list.ended .session[data-session-id="${claudeId}"] .badge[data-state="exited"]`).waitFor({ state: 'attached' });
+    await page
+      .locator(`.session-list.ended .session[data-session-id="${claudeId}"] .badge[data-state="exited"]`)
+      .waitFor({ state: 'attached' });
     expect(await row.count()).to.equal(0);
     await page.locator(`.tab[data-session-id="${claudeId}"] .tab-open`).click();
     await page.locator('.term-status.status-ended').waitFor();

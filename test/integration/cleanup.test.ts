@@ -38,6 +38,8 @@ function plantSession(db: Database.Database, userId: string, closedAt: number, s
   const insert = db.prepare('INSERT INTO terminal_lines (session_id, line_number, text, timestamp) VALUES (?, ?, ?, ?)');
   const filler = 'x'.repeat(150);
   for (let n = 1; n <= lines; n++) insert.run(id, n, `${word} line ${n} ${filler} ${crypto.randomBytes(8).toString('hex')}`, closedAt - 1000 + n);
+  // Indexed the way the history writer does it (the FTS index is external content).
+  db.prepare('INSERT INTO terminal_lines_fts (rowid, text) SELECT id, text FROM terminal_lines WHERE session_id = ?').run(id);
   return id;
 }
 
@@ -87,7 +89,11 @@ describe('cleanup (real gateway, retention at start, incremental vacuum)', funct
   });
 
   it('runs at start and reports what it removed, and that the file shrank', async () => {
-    const line = await waitFor('the cleanup report', () => g.logs().split('\n').find((l) => l.includes('"cleanup finished"')), 60_000);
+    const line = await waitFor('the cleanup report', () => g.logs().split('\n').find((l) => l.includes('"cleanup finished"')), 60_000).catch(
+      (err: unknown) => {
+        throw new Error(`${String(err)}; cleanup log lines: ${g.logs().split('\n').filter((l) => /cleanup/.test(l)).join('\n')}`);
+      },
+    );
     const report = JSON.parse(line) as Report;
     expect(report.sessionsDeleted).to.equal(2);
     expect(report.linesDeleted).to.equal(OLD_LINES + 10);

@@ -168,7 +168,8 @@ class App {
   }
 
   async onReady() {
-    if (this.restored) this.tabs.reattachAll();
+    // Every open tab resumes from its seq at once; the list follows.
+    this.tabs.reattachAll();
     await this.reloadList();
     if (!this.restored) {
       this.restored = true;

@@ -66,7 +66,11 @@ export function linePlot(series, opts = {}) {
   }
   const withSeconds = tMax - tMin < SECONDS_SPAN_MS;
   const time = (t) =>
-    new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', ...(withSeconds ? { second: '2-digit' } : {}) });
+    new Date(t).toLocaleTimeString([], {
+      hour: '2-digit',
+      minute: '2-digit',
+      ...(withSeconds ? { second: '2-digit' } : {}),
+    });
   root.appendChild(svg('text', { x: PAD.left, y: HEIGHT - 6, class: 'axis' }, time(tMin)));
   root.appendChild(
     svg('text', { x: WIDTH - PAD.right, y: HEIGHT - 6, 'text-anchor': 'end', class: 'axis' }, time(tMax)),
