@@ -54,6 +54,7 @@ export class Cleanup {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<CleanupReport> | undefined;
   private stopping = false;
+  private warnedNoVacuum = false;
   /** The most recent report (for tests and operators). */
   lastReport: CleanupReport | undefined;
 
@@ -138,6 +139,17 @@ export class Cleanup {
   }
 
   private async vacuum(): Promise<number> {
+    if (!this.retention.incrementalVacuumEnabled()) {
+      if (!this.warnedNoVacuum) {
+        this.warnedNoVacuum = true;
+        this.log.warn(
+          { dbPath: this.opts.dbPath },
+          'the database was created without incremental auto-vacuum: freed pages are reused but the file never shrinks; ' +
+            "to convert it once, stop the gateway and run: sqlite3 <DB_PATH> 'PRAGMA auto_vacuum = INCREMENTAL; VACUUM;'",
+        );
+      }
+      return 0;
+    }
     let freed = 0;
     let free = this.retention.freePages();
     while (free > 0 && !this.stopping) {

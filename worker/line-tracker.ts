@@ -42,14 +42,25 @@ const RESYNC_WINDOW_LINES = 8;
  *   row is the first unwrapped row after it. Survives reflow: a logical line keeps its first row.
  * - `row`: the marker is on the last consumed row itself (a logical line consumed only in part, or
  *   one that nearly filled the buffer); the next row is the one after it.
- * - `pending`: like `line`, by absolute row, while the alternate screen is shown (no marker can be
- *   placed then, and the normal buffer only changes by resize, which re-finds the row).
+ * - `frozen`: while the alternate screen is shown. No marker can be placed then, and the normal
+ *   buffer receives no output, only reflows on resize, which keep its logical lines: so the place
+ *   is kept as a count of logical lines back from the end of its content.
  */
 type Anchor =
   | { kind: 'top' }
   | { kind: 'line'; marker: IMarker }
   | { kind: 'row'; marker: IMarker }
-  | { kind: 'pending'; lineStart: number };
+  | { kind: 'frozen'; place: FrozenPlace };
+
+/** The first unconsumed row of a normal buffer that only reflows, by logical lines from its end. */
+interface FrozenPlace {
+  /** Logical lines from the one holding the first unconsumed row to the last non-blank row. */
+  linesToEnd: number;
+  /** Rows into that logical line (a line consumed in part); approximate once reflowed. */
+  rowsIntoLine: number;
+  /** With no line left: consumed blank rows below the last non-blank one (blank rows never reflow). */
+  blankRowsPast: number;
+}
 
 /**
  * Turns what scrolls off an `@xterm/headless` screen into numbered history lines: exactly what a
@@ -119,21 +130,11 @@ export class LineTracker {
     // placed then): catch up when it returns.
     if (buffer.type !== 'normal') return;
     const lines: string[] = [];
-    let from: number;
-    if (this.anchorLost()) {
-      // Something disposed the marker (e.g. a screen edit after a resize pulled consumed rows back
-      // onto the screen): keep what was stashed, find our place by text, else resume at the top
-      // of the screen.
-      if (this.prefix !== '') lines.push(this.takePrefix().trimEnd());
-      const found = this.findRecent(buffer, 0);
-      from = found === undefined ? buffer.baseY : lineEnd(buffer, found) + 1;
-      this.setAnchor(buffer, 'row', from - 1);
-    } else {
-      from = this.nextRow(buffer);
-      if (this.anchor.kind === 'pending') this.setAnchor(buffer, 'line', this.anchor.lineStart);
-    }
+    const markerless = this.anchor.kind === 'frozen' || this.anchorLost();
+    const from = this.startRow(buffer, lines);
     const lastStart = this.collect(buffer, from, buffer.baseY, lines);
     if (lastStart !== undefined) this.setAnchor(buffer, 'line', lastStart);
+    else if (markerless) this.anchorBefore(buffer, from);
     this.emit(lines);
   }
 
@@ -184,15 +185,22 @@ export class LineTracker {
    */
   private collectRest(buffer: IBuffer): string[] {
     const lines: string[] = [];
-    let from = this.nextRow(buffer);
-    if (this.anchorLost()) {
-      if (this.prefix !== '') lines.push(this.takePrefix().trimEnd());
-      from = buffer.baseY;
-    }
-    this.collect(buffer, from, endOfContent(buffer) + 1, lines);
+    this.collect(buffer, this.startRow(buffer, lines), endOfContent(buffer) + 1, lines);
     // The stashed start of a line whose remaining rows were erased is still a line that was seen.
     if (this.prefix !== '') lines.push(this.takePrefix().trimEnd());
     return lines;
+  }
+
+  /**
+   * Where collecting resumes. If something disposed the marker (e.g. a screen edit after a resize
+   * pulled consumed rows back onto the screen), the stashed prefix becomes a line of its own and
+   * the place is found again by text, else taken to be the screen top.
+   */
+  private startRow(buffer: IBuffer, out: string[]): number {
+    if (!this.anchorLost()) return this.nextRow(buffer);
+    if (this.prefix !== '') out.push(this.takePrefix().trimEnd());
+    const found = this.findRecent(buffer, 0);
+    return found === undefined ? buffer.baseY : lineEnd(buffer, found) + 1;
   }
 
   /** The first row of the normal buffer not yet emitted or stashed (the screen top if the marker is lost). */
@@ -201,8 +209,8 @@ export class LineTracker {
     switch (anchor.kind) {
       case 'top':
         return 0;
-      case 'pending':
-        return lineEnd(buffer, anchor.lineStart) + 1;
+      case 'frozen':
+        return thawPlace(buffer, anchor.place);
       case 'row':
         return anchor.marker.isDisposed ? buffer.baseY : anchor.marker.line + 1;
       case 'line':
@@ -219,8 +227,8 @@ export class LineTracker {
     switch (this.anchor.kind) {
       case 'top':
         return 0;
-      case 'pending':
-        return this.anchor.lineStart;
+      case 'frozen':
+        return 0; // only consulted on the normal screen, where nothing is frozen
       default:
         return this.anchor.marker.line;
     }
@@ -287,7 +295,10 @@ export class LineTracker {
   private onBufferChange(buffer: IBuffer): void {
     const previous = this.activeType;
     this.activeType = buffer.type;
-    if (buffer.type !== 'normal') return;
+    if (buffer.type !== 'normal') {
+      this.freeze();
+      return;
+    }
     if (previous === 'normal') {
       // Only a reset replaces the normal buffer with a new one; the marker belonged to the old one.
       this.releaseMarker();
@@ -298,30 +309,40 @@ export class LineTracker {
   }
 
   /**
+   * The alternate screen is now shown: emit what the normal buffer completed before it (the same
+   * chunk may have scrolled lines there) and keep the place as logical lines from its end, which
+   * resizes do not change, whereas xterm can misplace markers when it reflows.
+   */
+  private freeze(): void {
+    if (this.finished || this.disposed) return;
+    const buffer = this.term.buffer.normal;
+    const lines: string[] = [];
+    const from = this.startRow(buffer, lines);
+    const lastStart = this.collect(buffer, from, buffer.baseY, lines);
+    const next = lastStart === undefined ? from : lineEnd(buffer, lastStart) + 1;
+    this.releaseMarker();
+    this.anchor = { kind: 'frozen', place: freezePlace(buffer, next) };
+    this.emit(lines);
+  }
+
+  /**
    * xterm 6.0's narrowing reflow misplaces markers when the buffer overflows (it trims by every row
    * it added but shifts markers only by the rows it added below the cut), so the marker ends up
    * above our place and lines would be emitted again. Find our place by the last emitted texts,
    * searching down from where the marker landed. Other resizes move markers correctly; a partly
-   * consumed line (`row`) has no text to look for and keeps xterm's placement.
+   * consumed line (`row`) has no text to look for and keeps xterm's placement. On the alternate
+   * screen the place is frozen (see freeze) and needs nothing.
    */
   private afterResize(): void {
     const narrowed = this.term.cols < this.cols;
     this.cols = this.term.cols;
-    if (this.finished || this.disposed) return;
-    const buffer = this.term.buffer.normal;
-    const overflowing = buffer.length >= this.term.rows + (this.term.options.scrollback ?? 0);
-    const anchor = this.anchor;
-    let from: number;
-    if (anchor.kind === 'pending') from = 0; // its absolute row is stale after any reflow
-    else if (anchor.kind === 'line' && narrowed && overflowing) from = anchor.marker.isDisposed ? 0 : lineStart(buffer, anchor.marker.line);
-    else return;
-    const found = this.findRecent(buffer, from);
-    if (found === undefined) return;
-    if (this.term.buffer.active.type === 'normal') this.setAnchor(buffer, 'line', found);
-    else {
-      this.releaseMarker();
-      this.anchor = { kind: 'pending', lineStart: found };
-    }
+    if (this.finished || this.disposed || !narrowed || this.anchor.kind !== 'line') return;
+    const buffer = this.term.buffer.active;
+    if (buffer.type !== 'normal') return;
+    if (buffer.length < this.term.rows + (this.term.options.scrollback ?? 0)) return;
+    const marker = this.anchor.marker;
+    const found = this.findRecent(buffer, marker.isDisposed ? 0 : lineStart(buffer, marker.line));
+    if (found !== undefined) this.setAnchor(buffer, 'line', found);
   }
 
   /**
@@ -349,6 +370,12 @@ export class LineTracker {
       if (rowsText(buffer, row, end, false).trimEnd() !== this.recent[i]) return false;
     }
     return true;
+  }
+
+  /** Anchors so that `next` is the first unconsumed row of the active (normal) buffer. */
+  private anchorBefore(buffer: IBuffer, next: number): void {
+    if (next > 0 && !buffer.getLine(next)?.isWrapped) this.setAnchor(buffer, 'line', lineStart(buffer, next - 1));
+    else this.setAnchor(buffer, 'row', next - 1);
   }
 
   /** Moves the anchor to `row` of the active (normal) buffer; a negative row means row 0 is next. */
@@ -394,6 +421,28 @@ function lineEnd(buffer: IBuffer, row: number): number {
   let end = row;
   while (buffer.getLine(end + 1)?.isWrapped) end++;
   return end;
+}
+
+/** Records `next` as a FrozenPlace of a buffer that will only reflow. */
+function freezePlace(buffer: IBuffer, next: number): FrozenPlace {
+  const end = endOfContent(buffer);
+  if (next > end) return { linesToEnd: 0, rowsIntoLine: 0, blankRowsPast: next - end - 1 };
+  const start = lineStart(buffer, next);
+  let linesToEnd = 0;
+  for (let row = start; row <= end; row = lineEnd(buffer, row) + 1) linesToEnd++;
+  return { linesToEnd, rowsIntoLine: next - start, blankRowsPast: 0 };
+}
+
+/** The row a FrozenPlace stands for now (0 if a reflow trimmed the lines it counted from). */
+function thawPlace(buffer: IBuffer, place: FrozenPlace): number {
+  const end = endOfContent(buffer);
+  if (place.linesToEnd === 0) return Math.min(buffer.length, end + 1 + place.blankRowsPast);
+  let start = end + 1;
+  for (let i = 0; i < place.linesToEnd; i++) {
+    if (start <= 0) return 0;
+    start = lineStart(buffer, start - 1);
+  }
+  return Math.min(start + place.rowsIntoLine, lineEnd(buffer, start));
 }
 
 /** Last row worth keeping: the last non-blank screen row (with its wrapped rows), at least the last scrollback row. */

@@ -9,8 +9,13 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): 
   const current = db.pragma('user_version', { simple: true }) as number;
   const applied: number[] = [];
   // Lets cleanup return freed pages to the file system without a full VACUUM. It must be set
-  // on an empty database, before the first table exists.
-  if (current === 0) db.pragma('auto_vacuum = INCREMENTAL');
+  // on an empty database, before the first table exists; and because openDatabase has already
+  // switched the file to WAL (which writes its header), it only takes effect through a VACUUM
+  // (instant on an empty file). Without the VACUUM, auto_vacuum silently stays NONE.
+  if (current === 0) {
+    db.pragma('auto_vacuum = INCREMENTAL');
+    db.exec('VACUUM');
+  }
   for (const m of migrations) {
     if (m.version <= current) continue;
     db.transaction(() => {

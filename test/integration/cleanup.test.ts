@@ -95,6 +95,7 @@ describe('cleanup (real gateway, retention at start, incremental vacuum)', funct
       },
     );
     const report = JSON.parse(line) as Report;
+    console.log("REPORT", line, "fileBefore(planted)", fileBefore);
     expect(report.sessionsDeleted).to.equal(2);
     expect(report.linesDeleted).to.equal(OLD_LINES + 10);
     expect(report.tokensPruned).to.equal(1);
@@ -145,6 +146,7 @@ describe('cleanup (real gateway, retention at start, incremental vacuum)', funct
       db.close();
     }
     const fileAfter = fs.statSync(g.env.DB_PATH as string).size;
+    console.log("AFTER", fileAfter);
     // Measured: the planted history is ~10 MB of the file; most of it must be given back.
     expect(fileAfter).to.be.lessThan(fileBefore / 2);
     g = await GatewayProcess.start({ dir: g.dir });

@@ -23,6 +23,11 @@ export class RetentionRepository {
     return this.linesBatch.run(beforeMs, limit).changes;
   }
 
+  /** True when the file was created with auto_vacuum = INCREMENTAL (see migrate.ts). */
+  incrementalVacuumEnabled(): boolean {
+    return this.db.pragma('auto_vacuum', { simple: true }) === 2;
+  }
+
   freePages(): number {
     return this.freelist.get()?.freelist_count ?? 0;
   }
