@@ -13,9 +13,12 @@ import { RetentionRepository } from '../common/db/repositories/retention.js';
 import { SessionsRepository } from '../common/db/repositories/sessions.js';
 import type { Db } from '../common/db/open.js';
 
-/** Rows per delete transaction: each holds the write lock for milliseconds, not seconds. */
-export const CLEANUP_ROW_BATCH = 5000;
-/** Pages per incremental_vacuum step (8 MiB at the default 4 KiB page size). */
+/**
+ * Rows per delete transaction. Measured here (busy 2-core machine, lines of ~200 chars with their
+ * FTS entries): 1000 rows ≈ 3 ms, 5000 rows ≈ 27 ms of write lock and event loop per batch.
+ */
+export const CLEANUP_ROW_BATCH = 1000;
+/** Pages per incremental_vacuum step (8 MiB at the default 4 KiB page size; ≈ 3–5 ms measured). */
 export const VACUUM_PAGE_BATCH = 2048;
 const DAY_MS = 24 * 60 * 60_000;
 

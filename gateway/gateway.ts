@@ -88,6 +88,7 @@ export class Gateway {
     });
     this.auth.on('login', (result) => this.metrics.logins.inc({ result }));
     this.supervisor.on('restarted', () => this.metrics.workerRestarts.inc());
+    this.supervisor.on('rtt', (seconds) => this.metrics.ipcRoundTrip.observe(seconds));
     const stale = this.sessions.repo.markStaleRunningTerminated();
     if (stale > 0) log.warn({ sessions: stale }, 'sessions of the previous run marked terminated');
     this.monitor = new SystemMonitor(

@@ -6,6 +6,18 @@
 import client from 'prom-client';
 import type { Supervisor } from './supervisor/supervisor.js';
 
+/**
+ * prom-client's default `nodejs_active_{handles,requests,resources}_total` are gauges named like
+ * counters, which breaks Prometheus naming rules (promtool check metrics rejects them). They are
+ * only the sums of the labelled `nodejs_active_handles` / `_requests` / `_resources` series, so
+ * the exposition leaves them out.
+ */
+const REDUNDANT_TOTALS = /^(?:# (?:HELP|TYPE) )?(?:ccm_worker_)?nodejs_active_(?:handles|requests|resources)_total\b.*\n?/gm;
+
+function lintSafe(text: string): string {
+  return text.replace(REDUNDANT_TOTALS, '');
+}
+
 export class GatewayMetrics {
   readonly registry = new client.Registry();
   readonly sessionsCreated = new client.Counter({ name: 'ccm_sessions_created_total', help: 'Sessions created', labelNames: ['profile'], registers: [this.registry] });
@@ -48,10 +60,10 @@ export class GatewayMetrics {
     type WorkerJson = Parameters<typeof client.AggregatorRegistry.aggregate>[0];
     const parts = workerMetrics.filter((m): m is unknown[] => m !== null) as unknown as WorkerJson;
     const gatewayText = await this.registry.metrics();
-    if (parts.length === 0) return { contentType: this.registry.contentType, body: gatewayText };
+    if (parts.length === 0) return { contentType: this.registry.contentType, body: lintSafe(gatewayText) };
     const workers = client.AggregatorRegistry.aggregate(parts);
     // Worker process_* / nodejs_* series are renamed so they do not collide with the gateway's.
     const workerText = (await workers.metrics()).replace(/^(# (?:HELP|TYPE) )?(process_|nodejs_)/gm, '$1ccm_worker_$2');
-    return { contentType: this.registry.contentType, body: `${gatewayText}\n${workerText}` };
+    return { contentType: this.registry.contentType, body: lintSafe(`${gatewayText}\n${workerText}`) };
   }
 }

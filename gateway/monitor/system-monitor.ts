@@ -72,9 +72,9 @@ export class SystemMonitor {
     await this.inFlight?.catch(() => undefined);
   }
 
-  /** The newest sample: from memory, else the table, else undefined. */
+  /** The newest sample of this run (a stored one from a previous run would describe another process). */
   latest(): MetricsSample | undefined {
-    return this.last ?? this.samples.latest();
+    return this.last;
   }
 
   /** Takes a sample now (joining one already in progress), stores it and returns it. */

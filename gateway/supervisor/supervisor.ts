@@ -24,6 +24,8 @@ interface SupervisorEvents {
   crashed: [workerId: number, sessionIds: string[]];
   event: [worker: WorkerHandle, event: WorkerEvent];
   restarted: [workerId: number];
+  /** A heartbeat's round trip, in seconds. */
+  rtt: [seconds: number];
 }
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
@@ -99,8 +101,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private beat(): void {
     for (const handle of this.slots.values()) {
       if (!handle.ready) continue;
+      const sent = performance.now();
       handle.request<'ping'>({ type: 'ping' }, WORKER_HEARTBEAT_INTERVAL_MS).then(
         (r) => {
+          this.emit('rtt', (performance.now() - sent) / 1000);
           this.missed.set(handle, 0);
           this.lastPing.set(handle.config.workerId, r);
         },

@@ -38,6 +38,8 @@ interface Watched {
   dialogs: string[];
   wsUrls: string[];
   errors: string[];
+  /** Console errors: CSP violations and failed loads show up here. */
+  consoleErrors: string[];
 }
 
 describe('web terminal page (e2e, Chromium)', function () {
@@ -58,7 +60,10 @@ describe('web terminal page (e2e, Chromium)', function () {
     await context.addInitScript(RECORD_NOTIFICATIONS);
     const page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT_MS);
-    const watched: Watched = { page, dialogs: [], wsUrls: [], errors: [] };
+    const watched: Watched = { page, dialogs: [], wsUrls: [], errors: [], consoleErrors: [] };
+    page.on('console', (m) => {
+      if (m.type() === 'error') watched.consoleErrors.push(m.text());
+    });
     page.on('dialog', (d: Dialog) => {
       watched.dialogs.push(d.message());
       void d.dismiss();
@@ -431,5 +436,9 @@ describe('web terminal page (e2e, Chromium)', function () {
     const res = await fetch(`${gw.url}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).to.equal(401);
     expect(alice.errors).to.deep.equal([]);
+    // Expected: connection attempts refused during the deliberate outage, the deliberately bad query.
+    const expected = [/^WebSocket connection to .* failed: /, /status of 400 \(Bad Request\)/];
+    const unexpected = alice.consoleErrors.filter((e) => !expected.some((re) => re.test(e)));
+    expect(unexpected, 'no CSP violation, no failed load').to.deep.equal([]);
   });
 });

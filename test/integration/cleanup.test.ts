@@ -28,18 +28,30 @@ interface Report {
   fileBytesAfter: number;
 }
 
-function plantSession(db: Database.Database, userId: string, closedAt: number, status: string, lines: number, word: string): string {
+function plantSession(
+  db: Database.Database,
+  userId: string,
+  closedAt: number,
+  status: string,
+  lines: number,
+  word: string,
+): string {
   const id = crypto.randomUUID();
   db.prepare(
     `INSERT INTO sessions (id, user_id, name, profile, command, cwd, status, state, cols, rows, created_at, last_activity_at, closed_at, close_reason)
      VALUES (?, ?, ?, 'shell', '/bin/sh', '/tmp', ?, 'exited', 80, 24, ?, ?, ?, 'exited')`,
   ).run(id, userId, `planted ${word}`, status, closedAt - 1000, closedAt, closedAt);
   db.prepare("INSERT INTO session_metadata (session_id, key, value) VALUES (?, 'note', 'planted')").run(id);
-  const insert = db.prepare('INSERT INTO terminal_lines (session_id, line_number, text, timestamp) VALUES (?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO terminal_lines (session_id, line_number, text, timestamp) VALUES (?, ?, ?, ?)',
+  );
   const filler = 'x'.repeat(150);
-  for (let n = 1; n <= lines; n++) insert.run(id, n, `${word} line ${n} ${filler} ${crypto.randomBytes(8).toString('hex')}`, closedAt - 1000 + n);
+  for (let n = 1; n <= lines; n++)
+    insert.run(id, n, `${word} line ${n} ${filler} ${crypto.randomBytes(8).toString('hex')}`, closedAt - 1000 + n);
   // Indexed the way the history writer does it (the FTS index is external content).
-  db.prepare('INSERT INTO terminal_lines_fts (rowid, text) SELECT id, text FROM terminal_lines WHERE session_id = ?').run(id);
+  db.prepare(
+    'INSERT INTO terminal_lines_fts (rowid, text) SELECT id, text FROM terminal_lines WHERE session_id = ?',
+  ).run(id);
   return id;
 }
 
@@ -89,13 +101,24 @@ describe('cleanup (real gateway, retention at start, incremental vacuum)', funct
   });
 
   it('runs at start and reports what it removed, and that the file shrank', async () => {
-    const line = await waitFor('the cleanup report', () => g.logs().split('\n').find((l) => l.includes('"cleanup finished"')), 60_000).catch(
-      (err: unknown) => {
-        throw new Error(`${String(err)}; cleanup log lines: ${g.logs().split('\n').filter((l) => /cleanup/.test(l)).join('\n')}`);
-      },
-    );
+    const line = await waitFor(
+      'the cleanup report',
+      () =>
+        g
+          .logs()
+          .split('\n')
+          .find((l) => l.includes('"cleanup finished"')),
+      60_000,
+    ).catch((err: unknown) => {
+      throw new Error(
+        `${String(err)}; cleanup log lines: ${g
+          .logs()
+          .split('\n')
+          .filter((l) => /cleanup/.test(l))
+          .join('\n')}`,
+      );
+    });
     const report = JSON.parse(line) as Report;
-    console.log("REPORT", line, "fileBefore(planted)", fileBefore);
     expect(report.sessionsDeleted).to.equal(2);
     expect(report.linesDeleted).to.equal(OLD_LINES + 10);
     expect(report.tokensPruned).to.equal(1);
@@ -134,9 +157,15 @@ describe('cleanup (real gateway, retention at start, incremental vacuum)', funct
         expect(count('SELECT COUNT(*) AS n FROM terminal_lines WHERE session_id = ?', id)).to.equal(0);
         expect(count('SELECT COUNT(*) AS n FROM session_metadata WHERE session_id = ?', id)).to.equal(0);
       }
-      expect(count('SELECT COUNT(*) AS n FROM terminal_lines_fts WHERE terminal_lines_fts MATCH ?', OLD_WORD)).to.equal(0);
-      expect(count('SELECT COUNT(*) AS n FROM terminal_lines_fts WHERE terminal_lines_fts MATCH ?', RECENT_WORD)).to.equal(RECENT_LINES);
-      expect(count('SELECT COUNT(*) AS n FROM terminal_lines WHERE session_id = ?', planted.recent)).to.equal(RECENT_LINES);
+      expect(count('SELECT COUNT(*) AS n FROM terminal_lines_fts WHERE terminal_lines_fts MATCH ?', OLD_WORD)).to.equal(
+        0,
+      );
+      expect(
+        count('SELECT COUNT(*) AS n FROM terminal_lines_fts WHERE terminal_lines_fts MATCH ?', RECENT_WORD),
+      ).to.equal(RECENT_LINES);
+      expect(count('SELECT COUNT(*) AS n FROM terminal_lines WHERE session_id = ?', planted.recent)).to.equal(
+        RECENT_LINES,
+      );
       expect(count('SELECT COUNT(*) AS n FROM session_metadata WHERE session_id = ?', planted.recent)).to.equal(1);
       expect(count("SELECT COUNT(*) AS n FROM revoked_tokens WHERE jti = 'expired-jti'")).to.equal(0);
       expect(count("SELECT COUNT(*) AS n FROM revoked_tokens WHERE jti = 'live-jti'")).to.equal(1);
@@ -146,7 +175,6 @@ describe('cleanup (real gateway, retention at start, incremental vacuum)', funct
       db.close();
     }
     const fileAfter = fs.statSync(g.env.DB_PATH as string).size;
-    console.log("AFTER", fileAfter);
     // Measured: the planted history is ~10 MB of the file; most of it must be given back.
     expect(fileAfter).to.be.lessThan(fileBefore / 2);
     g = await GatewayProcess.start({ dir: g.dir });

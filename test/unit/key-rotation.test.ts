@@ -83,7 +83,7 @@ describe('encryption key rotation', function () {
 
     const withNew = new ApiKeyService(db, newKey, log);
     expect(withNew.keyVersion).to.equal(2);
-    ids.forEach((id, i) => expect(withNew.valueForSession(userId, id)).to.equal(values[i]));
+    for (const [i, id] of ids.entries()) expect(withNew.valueForSession(userId, id)).to.equal(values[i]);
     const withOld = new ApiKeyService(db, oldKey, log);
     expect(codeOf(() => withOld.valueForSession(userId, ids[0] as string))).to.match(
       /^API_KEY_DECRYPT_FAILED: .*key version 2/,

@@ -33,13 +33,13 @@ for (let seed = 1; seed <= Number(process.env.SEEDS ?? 40); seed++) it(`stress2 
     // random chunking of the block, then an event at the line boundary, sometimes in the same chunk
     let p = 0; while (p < block.length) { const s = 1 + Math.floor(random() * 3000); write(block.slice(p, p + s)); p += s; }
     const r = random();
-    if (r < 0.15) { await last; const [c, rr] = sizes[Math.floor(random() * sizes.length)]!; term.resize(c, rr); ops.push(`resize ${c}x${rr}`); const bad = bufLines(term).slice(1).filter((t) => t !== '' && !set.has(t)); if (bad.length) corrupt = true; }
-    else if (r < 0.25) { const junk = Array.from({ length: Math.floor(random() * 60) }, (_, i) => `junk ${i}`).join('\r\n'); write(`${ESC}[?1049h${ESC}[H${junk}`); if (random() < 0.4) { await last; const [c, rr] = sizes[Math.floor(random() * sizes.length)]!; term.resize(c, rr); ops.push(`alt+resize ${c}x${rr}`); } write(`more${ESC}[?1049l`); ops.push('alt'); }
-    else if (r < 0.30) { write(`${ESC}[H${ESC}[2J`); ops.push('clear'); }
-    else if (r < 0.35) { write(`${ESC}[H${ESC}[2J${ESC}[3J`); ops.push('clear+3J'); }
-    else if (r < 0.40) { write(`${ESC}[3J`); ops.push('3J'); }
-    else if (r < 0.43) { write(`${ESC}c`); ops.push('RIS'); }
-    else if (r < 0.5) { await last; ops.push('await'); }
+    if (r < 0.15) { await last; const [c, rr] = sizes[Math.floor(random() * sizes.length)]!; term.resize(c, rr); ops.push(`@${at} ` + `resize ${c}x${rr}`); const bad = bufLines(term).slice(1).filter((t) => t !== '' && !set.has(t)); const b = term.buffer.normal; const cl = b.getLine(b.baseY + b.cursorY); if (bad.length || b.cursorX !== 0 || cl?.isWrapped || cl?.translateToString(true) !== '') { corrupt = true; if (process.env.V) console.log('corrupt at', at, bad.length, b.cursorX, cl?.isWrapped, JSON.stringify(cl?.translateToString(true).slice(0, 10))); } }
+    else if (r < 0.25) { const junk = Array.from({ length: Math.floor(random() * 60) }, (_, i) => `junk ${i}`).join('\r\n'); write(`${ESC}[?1049h${ESC}[H${junk}`); if (random() < 0.4) { await last; const [c, rr] = sizes[Math.floor(random() * sizes.length)]!; term.resize(c, rr); ops.push(`@${at} ` + `alt+resize ${c}x${rr}`); } write(`more${ESC}[?1049l`); ops.push(`@${at} ` + 'alt'); if (ops[ops.length - 2]?.includes('alt+resize')) { await last; const b = term.buffer.normal; const cl = b.getLine(b.baseY + b.cursorY); const prevRow = b.getLine(b.baseY + b.cursorY - 1); if (b.cursorX !== 0 || cl?.isWrapped || cl?.translateToString(true) !== '' || (b.baseY + b.cursorY > 0 && prevRow?.translateToString(true) === '' && !prevRow?.isWrapped)) { corrupt = true; if (process.env.V) console.log('corrupt cursor after alt at', at); } } }
+    else if (r < 0.30) { write(`${ESC}[H${ESC}[2J`); ops.push(`@${at} ` + 'clear'); }
+    else if (r < 0.35) { write(`${ESC}[H${ESC}[2J${ESC}[3J`); ops.push(`@${at} ` + 'clear+3J'); }
+    else if (r < 0.40) { write(`${ESC}[3J`); ops.push(`@${at} ` + '3J'); }
+    else if (r < 0.43) { write(`${ESC}c`); ops.push(`@${at} ` + 'RIS'); }
+    else if (r < 0.5) { await last; ops.push(`@${at} ` + 'await'); }
   }
   await last;
   tracker.flushScreen();
@@ -50,6 +50,7 @@ for (let seed = 1; seed <= Number(process.env.SEEDS ?? 40); seed++) it(`stress2 
   if (i !== texts.length || got.length !== texts.length || !nums) {
     if (corrupt) { console.log(`seed ${seed}: differs after xterm corrupted its own buffer on resize`); return; }
     console.log(`seed ${seed} sb ${sb}: got ${got.length} firstDiff ${i} nums ${nums}`, got.slice(Math.max(0, i - 1), i + 2).map((t) => t.slice(0, 8) + '…' + t.length), texts.slice(Math.max(0, i - 1), i + 2).map((t) => t.slice(0, 8) + '…' + t.length));
+    console.log(ops.filter((o) => { const k = Number(o.slice(1).split(' ')[0]); return k > i - 150 && k < i + 50; }).join(' ; '));
     throw new Error('mismatch');
   }
 });
