@@ -129,6 +129,7 @@ class App {
   destroy() {
     this.socket.stop();
     this.tabs.reset();
+    this.list.destroy();
     this.monitor.hide();
     clearInterval(this.pollTimer);
     window.removeEventListener('hashchange', this.onHashChange);

@@ -63,7 +63,7 @@ export class Attention {
           button.remove();
         },
       },
-      'Enable notifications',
+      'Notify me',
     );
     return button;
   }

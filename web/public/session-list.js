@@ -78,8 +78,12 @@ export class SessionList {
       this.form,
     );
     this.store.subscribe(() => this.render());
-    setInterval(() => this.render(), AGE_REFRESH_MS);
+    this.ageTimer = setInterval(() => this.render(), AGE_REFRESH_MS);
     this.render();
+  }
+
+  destroy() {
+    clearInterval(this.ageTimer);
   }
 
   buildForm() {

@@ -39,7 +39,8 @@ export class TerminalSocket {
     this.pending = new Map();
     this.listeners = new Map();
     this.lastAuthError = null;
-    window.addEventListener('online', () => this.reconnectNow());
+    this.onOnline = () => this.reconnectNow();
+    window.addEventListener('online', this.onOnline);
   }
 
   /** on('terminal_output', fn), on('ready', fn), on('status', fn), on('unauthorized', fn) ... */
@@ -76,6 +77,7 @@ export class TerminalSocket {
   }
 
   stop() {
+    window.removeEventListener('online', this.onOnline);
     this.setStatus('stopped');
     clearTimeout(this.timer);
     const ws = this.ws;

@@ -80,7 +80,6 @@ export class TerminalTab {
       theme: THEME,
       cols: session.cols,
       rows: session.rows,
-      allowProposedApi: false,
     });
     this.fitAddon = new window.FitAddon.FitAddon();
     this.term.loadAddon(this.fitAddon);
@@ -260,14 +259,6 @@ export class TerminalTab {
     this.flushAck(true);
     this.term.write(`\r\n\x1b[2m[${reason}]\x1b[0m\r\n`);
     this.setStatus('ended', reason);
-  }
-
-  /** The visible screen as text (what a reader sees), used for copying and by tests. */
-  screenText() {
-    const b = this.term.buffer.active;
-    const out = [];
-    for (let y = 0; y < b.length; y++) out.push(b.getLine(y)?.translateToString(true) ?? '');
-    return out.join('\n');
   }
 
   dispose() {
