@@ -1,4 +1,4 @@
-import type { IBuffer, IDisposable, IMarker, Terminal } from '@xterm/headless';
+import type { IBuffer, IBufferNamespace, IDisposable, IMarker, Terminal } from '@xterm/headless';
 
 /** One line of history: a logical line (wrapped rows joined) as plain text, trailing blanks trimmed. */
 export interface TrackedLine {
@@ -79,6 +79,8 @@ interface FrozenPlace {
  */
 export class LineTracker {
   private readonly now: () => number;
+  /** term.buffer, read once: its getter re-checks the proposed-API option, on every scroll. */
+  private readonly buffers: IBufferNamespace;
   private nextNumber: number;
   private anchor: Anchor = { kind: 'top' };
   /** Text of the first rows of a logical line whose rows had to be consumed before it ended. */
@@ -104,13 +106,14 @@ export class LineTracker {
     }
     this.now = options.now ?? Date.now;
     this.nextNumber = options.firstLineNumber ?? 1;
-    this.activeType = term.buffer.active.type;
+    this.buffers = term.buffer;
+    this.activeType = this.buffers.active.type;
     this.cols = term.cols;
     term.options.scrollOnEraseInDisplay = true;
     this.subscriptions.push(
       term.onScroll(() => this.guardAgainstTrim()),
       term.onResize(() => this.afterResize()),
-      term.buffer.onBufferChange((buffer) => this.onBufferChange(buffer)),
+      this.buffers.onBufferChange((buffer) => this.onBufferChange(buffer)),
       // Returning false lets xterm's own handler run after ours.
       term.parser.registerCsiHandler({ final: 'J' }, (params) => this.beforeErase(params)),
       term.parser.registerCsiHandler({ prefix: '?', final: 'J' }, (params) => this.beforeErase(params)),
@@ -125,7 +128,7 @@ export class LineTracker {
   /** Call after every term.write callback. Emits the logical lines that have fully left the screen. */
   poll(): void {
     if (this.finished || this.disposed) return;
-    const buffer = this.term.buffer.active;
+    const buffer = this.buffers.active;
     // The normal buffer does not change while the alternate screen is shown (and no marker can be
     // placed then): catch up when it returns.
     if (buffer.type !== 'normal') return;
@@ -142,7 +145,7 @@ export class LineTracker {
   pendingScreenLines(): string[] {
     if (this.finished || this.disposed) return [];
     const prefix = this.prefix;
-    const lines = this.collectRest(this.term.buffer.normal);
+    const lines = this.collectRest(this.buffers.normal);
     this.prefix = prefix;
     return lines;
   }
@@ -170,11 +173,16 @@ export class LineTracker {
   private collect(buffer: IBuffer, from: number, boundary: number, out: string[]): number | undefined {
     let start = from;
     let lastStart: number | undefined;
+    let startLine = buffer.getLine(from);
     for (let row = from + 1; row <= boundary; row++) {
-      if (buffer.getLine(row)?.isWrapped) continue;
-      out.push((this.takePrefix() + rowsText(buffer, start, row - 1, false)).trimEnd());
+      const line = buffer.getLine(row);
+      if (line?.isWrapped) continue;
+      // Most lines are one row: read it from the line object already in hand.
+      const text = row - 1 === start && startLine ? startLine.translateToString(true) : rowsText(buffer, start, row - 1, false);
+      out.push(this.prefix === '' ? text.trimEnd() : (this.takePrefix() + text).trimEnd());
       lastStart = start;
       start = row;
+      startLine = line;
     }
     return lastStart;
   }
@@ -236,7 +244,7 @@ export class LineTracker {
 
   /** Emits everything left in the normal buffer (scrollback and screen) and re-anchors at row 0. */
   private drainNormalBuffer(): void {
-    const lines = this.collectRest(this.term.buffer.normal);
+    const lines = this.collectRest(this.buffers.normal);
     this.releaseMarker();
     this.anchor = { kind: 'top' };
     this.emit(lines);
@@ -249,7 +257,7 @@ export class LineTracker {
    */
   private guardAgainstTrim(): void {
     if (this.finished || this.disposed) return;
-    const buffer = this.term.buffer.active;
+    const buffer = this.buffers.active;
     if (buffer.type !== 'normal') return;
     if (buffer.length < this.term.rows + (this.term.options.scrollback ?? 0)) return;
     if (this.anchorLine() >= TRIM_GUARD_ROWS) return;
@@ -270,7 +278,7 @@ export class LineTracker {
   /** ED3 is about to drop the scrollback: consume all of it first. */
   private beforeErase(params: (number | number[])[]): boolean {
     if (params[0] !== ED_ERASE_SCROLLBACK || this.finished || this.disposed) return false;
-    const buffer = this.term.buffer.active;
+    const buffer = this.buffers.active;
     // ED3 on the alternate screen erases nothing of the normal buffer.
     if (buffer.type !== 'normal') return false;
     this.poll();
@@ -315,7 +323,7 @@ export class LineTracker {
    */
   private freeze(): void {
     if (this.finished || this.disposed) return;
-    const buffer = this.term.buffer.normal;
+    const buffer = this.buffers.normal;
     const lines: string[] = [];
     const from = this.startRow(buffer, lines);
     const lastStart = this.collect(buffer, from, buffer.baseY, lines);
@@ -337,7 +345,7 @@ export class LineTracker {
     const narrowed = this.term.cols < this.cols;
     this.cols = this.term.cols;
     if (this.finished || this.disposed || !narrowed || this.anchor.kind !== 'line') return;
-    const buffer = this.term.buffer.active;
+    const buffer = this.buffers.active;
     if (buffer.type !== 'normal') return;
     if (buffer.length < this.term.rows + (this.term.options.scrollback ?? 0)) return;
     const marker = this.anchor.marker;
