@@ -185,6 +185,14 @@ export class ClientConnection implements RegisteredClient {
     this.send({ type: 'authenticated', requestId, user: this.principal.user });
   }
 
+  /** The owner's other devices learn of new and renamed sessions without polling. */
+  private tellOwnerElsewhere(sessionId: string, msg: ServerMessage): void {
+    const owner = this.deps.sessions.repo.get(sessionId)?.user_id;
+    if (!owner) return;
+    const text = JSON.stringify(msg);
+    for (const c of this.deps.registry.socketsOf(owner)) if (c !== this) c.sendText(text);
+  }
+
   private async dispatch(p: Principal, msg: ClientMessage): Promise<void> {
     const s = this.deps.sessions;
     const requestId = msg.requestId;
@@ -195,6 +203,7 @@ export class ClientConnection implements RegisteredClient {
       case 'create_session': {
         const session = await s.create(p, msg, this);
         this.send({ type: 'session_created', requestId, session });
+        this.tellOwnerElsewhere(session.id, { type: 'session_info', session });
         return;
       }
       case 'attach_session':
@@ -227,6 +236,7 @@ export class ClientConnection implements RegisteredClient {
       case 'rename_session': {
         const session = s.rename(p, msg.sessionId, msg.name);
         this.send({ type: 'session_renamed', requestId, sessionId: session.id, name: session.name });
+        this.tellOwnerElsewhere(session.id, { type: 'session_renamed', sessionId: session.id, name: session.name });
         return;
       }
       case 'ack':

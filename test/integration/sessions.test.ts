@@ -147,6 +147,28 @@ describe('sessions over WebSocket (real gateway, workers, PTYs)', function () {
     expect(await c.closed).to.equal(4002);
   });
 
+  it('SESSION_IDLE_TIMEOUT closes a session nobody attached for that long (reason timeout)', async () => {
+    const g2 = await GatewayProcess.start({ env: { SESSION_IDLE_TIMEOUT: '1500', WORKER_COUNT: '1' } });
+    try {
+      const u = await registerUser(g2.url);
+      const owner = await TestClient.authed(g2.wsUrl, u.token);
+      const viewer = await TestClient.authed(g2.wsUrl, u.token);
+      const s = await viewer.createSession({ profile: 'shell' });
+      const detachedAt = Date.now();
+      await viewer.close();
+      const closed = await owner.next((m) => m.type === 'session_closed' && m.sessionId === s.id, 8000);
+      expect(closed.reason).to.equal('timeout');
+      expect(Date.now() - detachedAt).to.be.greaterThan(1400);
+      const info = await owner.request({ type: 'get_session_info', sessionId: s.id }, 'session_info');
+      expect(info.session.status).to.equal('closed');
+      await waitFor('pty gone', () => !isAlive(s.pid));
+      await owner.close();
+    } finally {
+      await g2.stop();
+      g2.cleanup();
+    }
+  });
+
   it('a missing claude command answers session_error naming the command', async () => {
     const g2 = await GatewayProcess.start({ env: { CLAUDE_COMMAND: 'no-such-claude-binary', WORKER_COUNT: '1' } });
     try {

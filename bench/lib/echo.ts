@@ -1,0 +1,69 @@
+/**
+ * Keystroke echo round trips: one character to `cat` in a PTY (in canonical mode the line
+ * discipline echoes it at once), timed until the echo is back. The next key goes only after the
+ * previous echo arrived, so each sample is one full round trip.
+ */
+import type { BenchClient } from './bench-client.js';
+import { waitForPrompt } from './stream.js';
+
+/** The line discipline holds at most 4095 characters of one line: end the line before that. */
+const KEYS_PER_LINE = 500;
+/** After ending a line, cat prints it back; wait for that before timing the next key. */
+const LINE_SETTLE_MS = 30;
+/** Characters typed, cycling (letters are echoed as themselves). */
+const KEYS = 'abcdefghijklmnopqrstuvwxyz';
+
+export interface EchoTarget {
+  key(ch: string): Promise<number>;
+  endLine(): Promise<void>;
+}
+
+/** Times `count` keystrokes; stops early (returning what it has) once `stop()` says so. */
+export async function measureEcho(target: EchoTarget, count: number, stop: () => boolean = () => false): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < count && !stop(); i++) {
+    if (i > 0 && i % KEYS_PER_LINE === 0) await target.endLine();
+    samples.push(await target.key(KEYS[i % KEYS.length] as string));
+  }
+  await target.endLine();
+  return samples;
+}
+
+/** The same echo through the gateway: a shell session running `cat`. */
+export class SessionEcho implements EchoTarget {
+  private waiting: { ch: string; resolve: (ms: number) => void; t0: number } | undefined;
+
+  private constructor(
+    private readonly client: BenchClient,
+    readonly sessionId: string,
+  ) {}
+
+  static async start(client: BenchClient, cols = 120, rows = 30): Promise<SessionEcho> {
+    const s = await client.createShell(cols, rows);
+    await waitForPrompt(client, s.id);
+    client.type(s.id, 'exec cat\r');
+    await waitForPrompt(client, s.id);
+    const echo = new SessionEcho(client, s.id);
+    client.onOutput(s.id, (data) => {
+      const w = echo.waiting;
+      if (w && data.includes(w.ch)) {
+        echo.waiting = undefined;
+        w.resolve(performance.now() - w.t0);
+      }
+    });
+    return echo;
+  }
+
+  key(ch: string): Promise<number> {
+    return new Promise((resolve) => {
+      this.waiting = { ch, resolve, t0: performance.now() };
+      this.client.type(this.sessionId, ch);
+    });
+  }
+
+  async endLine(): Promise<void> {
+    this.waiting = undefined;
+    this.client.type(this.sessionId, '\r');
+    await new Promise((r) => setTimeout(r, LINE_SETTLE_MS));
+  }
+}

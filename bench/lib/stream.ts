@@ -1,0 +1,91 @@
+/**
+ * Runs gen-output in a live session and measures what reaches the WebSocket client: bytes (by
+ * `seq`, which counts output UTF-16 units; gen-output prints ASCII only, so units = bytes) from
+ * the frame that carried GEN_START to the one that carried GEN_DONE, over the time between them.
+ */
+import type { BenchClient } from './bench-client.js';
+import { genCommand, nonce as newNonce } from './gateway.js';
+import { MarkerScanner } from './markers.js';
+import { MB } from './stats.js';
+
+/** A stream that has not finished in this time fails the benchmark instead of hanging it. */
+export const STREAM_TIMEOUT_MS = 10 * 60_000;
+/** Output must have been quiet this long before the shell counts as ready for a command. */
+const PROMPT_QUIET_MS = 300;
+/** ...and the shell gets at most this long to print its first prompt. */
+const PROMPT_TIMEOUT_MS = 10_000;
+
+export interface StreamResult {
+  bytes: number;
+  seconds: number;
+  mbPerS: number;
+  /** Lines gen-output printed (from its GEN_DONE marker). */
+  lines: number;
+  /** performance.now() when GEN_START and GEN_DONE arrived. */
+  startedAt: number;
+  endedAt: number;
+}
+
+/** Resolves once a fresh shell has printed its prompt and gone quiet. */
+export async function waitForPrompt(client: BenchClient, sessionId: string): Promise<void> {
+  let last = 0;
+  let seen = false;
+  client.onOutput(sessionId, () => {
+    seen = true;
+    last = performance.now();
+  });
+  const deadline = performance.now() + PROMPT_TIMEOUT_MS;
+  while (!(seen && performance.now() - last > PROMPT_QUIET_MS)) {
+    if (performance.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  client.onOutput(sessionId, undefined);
+}
+
+export interface RunningStream {
+  /** Resolves when GEN_START arrived. */
+  started: Promise<number>;
+  done: Promise<StreamResult>;
+}
+
+/** Types `node gen-output.mjs <args>` into the session and follows its output raw. */
+export function streamGenerator(client: BenchClient, sessionId: string, args: string): RunningStream {
+  const id = newNonce();
+  const startScan = new MarkerScanner(Buffer.from(`GEN_START:${id}`));
+  const doneScan = new MarkerScanner(Buffer.from(`GEN_DONE:${id}:`));
+  let startSeq = -1;
+  let startedAt = 0;
+  let resolveStarted!: (t: number) => void;
+  const started = new Promise<number>((r) => (resolveStarted = r));
+  const done = new Promise<StreamResult>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.onRawOutput(sessionId, undefined);
+      reject(new Error(`stream ${id} did not finish within ${STREAM_TIMEOUT_MS} ms`));
+    }, STREAM_TIMEOUT_MS);
+    client.onRawOutput(sessionId, (frame, seq) => {
+      if (startSeq < 0) {
+        if (!startScan.scan(frame)) return;
+        startSeq = seq;
+        startedAt = performance.now();
+        resolveStarted(startedAt);
+      }
+      let rest = '';
+      if (!doneScan.scan(frame, (r) => (rest = r))) return;
+      const endedAt = performance.now();
+      clearTimeout(timer);
+      client.onRawOutput(sessionId, undefined);
+      const bytes = seq - startSeq;
+      const seconds = (endedAt - startedAt) / 1000;
+      resolve({
+        bytes,
+        seconds,
+        mbPerS: bytes / MB / seconds,
+        lines: Number.parseInt(rest, 10),
+        startedAt,
+        endedAt,
+      });
+    });
+  });
+  client.type(sessionId, genCommand(`${args} --nonce ${id}`));
+  return { started, done };
+}
