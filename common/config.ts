@@ -148,10 +148,7 @@ function devSecret(dataDir: string, fileName: string, generate: () => string): s
   }
 }
 
-export function loadConfig(
-  env: NodeJS.ProcessEnv = process.env,
-  root: string = PROJECT_ROOT,
-): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, root: string = PROJECT_ROOT): Config {
   const merged = { ...readEnvFile(root), ...env };
   // Empty strings mean "unset" (a `.env` line like `METRICS_TOKEN=`).
   for (const key of Object.keys(merged)) if (merged[key] === '') delete merged[key];

@@ -1,5 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** True when running from TypeScript sources through tsx (tests, `npm run dev`), false from dist/. */
 export const RUNNING_FROM_SOURCE = import.meta.url.endsWith('.ts');

@@ -7,11 +7,11 @@
  */
 import fs from 'node:fs';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Logger } from '../common/log.js';
+import type { Db } from '../common/db/open.js';
 import { MetricsSamplesRepository } from '../common/db/repositories/metrics-samples.js';
 import { RetentionRepository } from '../common/db/repositories/retention.js';
 import { SessionsRepository } from '../common/db/repositories/sessions.js';
-import type { Db } from '../common/db/open.js';
+import type { Logger } from '../common/log.js';
 
 /**
  * Rows per delete transaction. Measured here (busy 2-core machine, lines of ~200 chars with their

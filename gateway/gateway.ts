@@ -153,7 +153,10 @@ export class Gateway {
     if (this.config.allowedOriginsFromPort) this.origins.splice(0, this.origins.length, ...defaultOrigins(port));
     this.monitor.start();
     this.cleanup.start();
-    this.log.info({ port, host: this.config.host, workers: this.config.workerCount, ms: Date.now() - this.startedAt }, 'gateway ready');
+    this.log.info(
+      { port, host: this.config.host, workers: this.config.workerCount, ms: Date.now() - this.startedAt },
+      'gateway ready',
+    );
     return port;
   }
 

@@ -4,7 +4,7 @@ import { createLogger } from '../common/log.js';
 import { Gateway } from './gateway.js';
 import { installSignalHandlers } from './shutdown.js';
 
-let config;
+let config: ReturnType<typeof loadConfig>;
 try {
   config = loadConfig();
 } catch (err) {

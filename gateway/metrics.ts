@@ -12,7 +12,8 @@ import type { Supervisor } from './supervisor/supervisor.js';
  * only the sums of the labelled `nodejs_active_handles` / `_requests` / `_resources` series, so
  * the exposition leaves them out.
  */
-const REDUNDANT_TOTALS = /^(?:# (?:HELP|TYPE) )?(?:ccm_worker_)?nodejs_active_(?:handles|requests|resources)_total\b.*\n?/gm;
+const REDUNDANT_TOTALS =
+  /^(?:# (?:HELP|TYPE) )?(?:ccm_worker_)?nodejs_active_(?:handles|requests|resources)_total\b.*\n?/gm;
 
 function lintSafe(text: string): string {
   return text.replace(REDUNDANT_TOTALS, '');
@@ -20,12 +21,41 @@ function lintSafe(text: string): string {
 
 export class GatewayMetrics {
   readonly registry = new client.Registry();
-  readonly sessionsCreated = new client.Counter({ name: 'ccm_sessions_created_total', help: 'Sessions created', labelNames: ['profile'], registers: [this.registry] });
-  readonly sessionsClosed = new client.Counter({ name: 'ccm_sessions_closed_total', help: 'Sessions ended, by reason', labelNames: ['reason'], registers: [this.registry] });
-  readonly stateChanges = new client.Counter({ name: 'ccm_session_state_changes_total', help: 'Session state changes, by new state', labelNames: ['state'], registers: [this.registry] });
-  readonly logins = new client.Counter({ name: 'ccm_login_attempts_total', help: 'Login attempts, by result', labelNames: ['result'], registers: [this.registry] });
-  readonly workerRestarts = new client.Counter({ name: 'ccm_worker_restarts_total', help: 'Worker processes restarted after a crash', registers: [this.registry] });
-  readonly wsMessages = new client.Counter({ name: 'ccm_ws_messages_total', help: 'Client WebSocket messages, by type', labelNames: ['type'], registers: [this.registry] });
+  readonly sessionsCreated = new client.Counter({
+    name: 'ccm_sessions_created_total',
+    help: 'Sessions created',
+    labelNames: ['profile'],
+    registers: [this.registry],
+  });
+  readonly sessionsClosed = new client.Counter({
+    name: 'ccm_sessions_closed_total',
+    help: 'Sessions ended, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly stateChanges = new client.Counter({
+    name: 'ccm_session_state_changes_total',
+    help: 'Session state changes, by new state',
+    labelNames: ['state'],
+    registers: [this.registry],
+  });
+  readonly logins = new client.Counter({
+    name: 'ccm_login_attempts_total',
+    help: 'Login attempts, by result',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly workerRestarts = new client.Counter({
+    name: 'ccm_worker_restarts_total',
+    help: 'Worker processes restarted after a crash',
+    registers: [this.registry],
+  });
+  readonly wsMessages = new client.Counter({
+    name: 'ccm_ws_messages_total',
+    help: 'Client WebSocket messages, by type',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
   readonly httpDuration = new client.Histogram({
     name: 'ccm_http_request_duration_seconds',
     help: 'HTTP request duration, by route template and status',
@@ -40,13 +70,46 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  constructor(gauges: { activeSessions: () => number; attached: () => number; sockets: () => number; workersReady: () => number }) {
+  constructor(gauges: {
+    activeSessions: () => number;
+    attached: () => number;
+    sockets: () => number;
+    workersReady: () => number;
+  }) {
     client.collectDefaultMetrics({ register: this.registry });
     const reg = [this.registry];
-    new client.Gauge({ name: 'ccm_sessions_active', help: 'Running sessions', registers: reg, collect() { this.set(gauges.activeSessions()); } });
-    new client.Gauge({ name: 'ccm_sessions_attached_viewers', help: 'Viewers attached to sessions', registers: reg, collect() { this.set(gauges.attached()); } });
-    new client.Gauge({ name: 'ccm_ws_connections', help: 'Open WebSocket connections', registers: reg, collect() { this.set(gauges.sockets()); } });
-    new client.Gauge({ name: 'ccm_workers_ready', help: 'Worker processes ready', registers: reg, collect() { this.set(gauges.workersReady()); } });
+    new client.Gauge({
+      name: 'ccm_sessions_active',
+      help: 'Running sessions',
+      registers: reg,
+      collect() {
+        this.set(gauges.activeSessions());
+      },
+    });
+    new client.Gauge({
+      name: 'ccm_sessions_attached_viewers',
+      help: 'Viewers attached to sessions',
+      registers: reg,
+      collect() {
+        this.set(gauges.attached());
+      },
+    });
+    new client.Gauge({
+      name: 'ccm_ws_connections',
+      help: 'Open WebSocket connections',
+      registers: reg,
+      collect() {
+        this.set(gauges.sockets());
+      },
+    });
+    new client.Gauge({
+      name: 'ccm_workers_ready',
+      help: 'Worker processes ready',
+      registers: reg,
+      collect() {
+        this.set(gauges.workersReady());
+      },
+    });
   }
 
   /** The exposition: gateway metrics plus the sum over workers (their default metrics included). */
@@ -55,7 +118,12 @@ export class GatewayMetrics {
       supervisor
         .workers()
         .filter((w) => w.ready)
-        .map((w) => w.request<'metrics'>({ type: 'metrics' }, 2000).then((r) => r.metrics, () => null)),
+        .map((w) =>
+          w.request<'metrics'>({ type: 'metrics' }, 2000).then(
+            (r) => r.metrics,
+            () => null,
+          ),
+        ),
     );
     type WorkerJson = Parameters<typeof client.AggregatorRegistry.aggregate>[0];
     const parts = workerMetrics.filter((m): m is unknown[] => m !== null) as unknown as WorkerJson;

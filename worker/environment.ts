@@ -7,15 +7,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /** Variables a shell or Claude Code reasonably needs from the server's environment. */
-export const ENV_ALLOWLIST = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR'] as const;
+export const ENV_ALLOWLIST = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'LANG',
+  'LANGUAGE',
+  'LC_ALL',
+  'LC_CTYPE',
+  'TZ',
+  'TMPDIR',
+] as const;
 
 /** Fallback when the server itself runs without PATH (e.g. under a bare init). */
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 
-export function buildSessionEnv(
-  source: NodeJS.ProcessEnv,
-  extra: Record<string, string>,
-): Record<string, string> {
+export function buildSessionEnv(source: NodeJS.ProcessEnv, extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of ENV_ALLOWLIST) {
     const value = source[name];

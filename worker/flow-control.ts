@@ -30,10 +30,18 @@ export class FlowControl {
     if (this.released) return;
     const unacked = this.sentSeq - this.creditedSeq;
     const unparsed = this.fedSeq - this.parsedSeq;
-    if (!this.paused && (this.historyBehind || unacked > FLOW_HIGH_WATERMARK_CHARS || unparsed > PARSE_HIGH_WATERMARK_CHARS)) {
+    if (
+      !this.paused &&
+      (this.historyBehind || unacked > FLOW_HIGH_WATERMARK_CHARS || unparsed > PARSE_HIGH_WATERMARK_CHARS)
+    ) {
       this.paused = true;
       this.setPaused(true);
-    } else if (this.paused && !this.historyBehind && unacked < FLOW_LOW_WATERMARK_CHARS && unparsed < PARSE_LOW_WATERMARK_CHARS) {
+    } else if (
+      this.paused &&
+      !this.historyBehind &&
+      unacked < FLOW_LOW_WATERMARK_CHARS &&
+      unparsed < PARSE_LOW_WATERMARK_CHARS
+    ) {
       this.paused = false;
       this.setPaused(false);
     }

@@ -1,10 +1,7 @@
-import type { ErrorCode } from '../common/errors.js';
 import type { LineRow } from '../common/db/repositories/lines.js';
+import type { ErrorCode } from '../common/errors.js';
 
-export type HistoryThreadIn =
-  | { type: 'rows'; rows: LineRow[] }
-  | { type: 'flush'; id: number }
-  | { type: 'close' };
+export type HistoryThreadIn = { type: 'rows'; rows: LineRow[] } | { type: 'flush'; id: number } | { type: 'close' };
 
 export type HistoryThreadOut =
   | { type: 'status'; ok: boolean; linesWritten: number; writeMs: number; errorCode?: ErrorCode }

@@ -5,8 +5,8 @@
  * On SQLITE_FULL the rows stay queued and are retried: writing resumes when space returns.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openDatabase, isDiskFull } from '../common/db/open.js';
-import { LinesRepository, type LineRow } from '../common/db/repositories/lines.js';
+import { isDiskFull, openDatabase } from '../common/db/open.js';
+import { type LineRow, LinesRepository } from '../common/db/repositories/lines.js';
 import type { HistoryThreadIn, HistoryThreadOut } from './history-messages.js';
 
 /** Rows per transaction: large enough to amortise the commit, small enough to hold the lock briefly. */
@@ -49,7 +49,11 @@ function commit(): void {
         return;
       }
       const code = (err as { code?: string }).code;
-      if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+      if (
+        code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+        code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+        code === 'SQLITE_CONSTRAINT_FOREIGNKEY'
+      ) {
         // A session deleted meanwhile, or a row already written: write the rest one by one.
         for (const row of batch) {
           try {

@@ -3,9 +3,9 @@
  * hands them to the writer thread in small batches (one postMessage per batch, not per line).
  */
 import type { Worker } from 'node:worker_threads';
+import type { LineRow } from '../common/db/repositories/lines.js';
 import { siblingModule } from '../common/paths.js';
 import { startThread } from '../common/threads.js';
-import type { LineRow } from '../common/db/repositories/lines.js';
 import type { HistoryThreadIn, HistoryThreadOut } from './history-messages.js';
 
 /** Lines wait at most this long in the worker before going to the writer thread. */
@@ -57,8 +57,7 @@ export class HistoryWriter {
           }
         }
         onStatus(msg);
-      }
-      else if (msg.type === 'flushed') {
+      } else if (msg.type === 'flushed') {
         this.flushes.get(msg.id)?.();
         this.flushes.delete(msg.id);
       }

@@ -178,7 +178,8 @@ export class LineTracker {
       const line = buffer.getLine(row);
       if (line?.isWrapped) continue;
       // Most lines are one row: read it from the line object already in hand.
-      const text = row - 1 === start && startLine ? startLine.translateToString(true) : rowsText(buffer, start, row - 1, false);
+      const text =
+        row - 1 === start && startLine ? startLine.translateToString(true) : rowsText(buffer, start, row - 1, false);
       out.push(this.prefix === '' ? text.trimEnd() : (this.takePrefix() + text).trimEnd());
       lastStart = start;
       start = row;
@@ -256,11 +257,11 @@ export class LineTracker {
    * line filling the scrollback), stash the rows of that unfinished line and anchor below them.
    */
   private guardAgainstTrim(): void {
-    if (this.finished || this.disposed) return;
+    // Cheapest test first: this runs on every scroll.
+    if (this.anchorLine() >= TRIM_GUARD_ROWS || this.finished || this.disposed) return;
     const buffer = this.buffers.active;
     if (buffer.type !== 'normal') return;
     if (buffer.length < this.term.rows + (this.term.options.scrollback ?? 0)) return;
-    if (this.anchorLine() >= TRIM_GUARD_ROWS) return;
     this.poll();
     if (this.anchorLine() >= TRIM_GUARD_ROWS) return;
     const next = this.stashUnfinished(buffer);

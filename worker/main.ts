@@ -24,7 +24,12 @@ lag.enable();
 
 process.on('message', (msg: GatewayToWorker) => {
   if (msg.type === 'init') {
-    const log = createLogger({ level: msg.config.logLevel, dir: msg.config.logDir, name: `worker-${msg.config.workerId}`, pretty: false });
+    const log = createLogger({
+      level: msg.config.logLevel,
+      dir: msg.config.logDir,
+      name: `worker-${msg.config.workerId}`,
+      pretty: false,
+    });
     process.on('uncaughtException', (err) => {
       log.fatal({ err }, 'worker crashed');
       process.exit(1);

@@ -23,18 +23,22 @@ export class PtyHost {
     private readonly log: Logger,
     private readonly lagMs: () => number,
   ) {
-    this.history = new HistoryWriter(config.dbPath, (status) => {
-      if (status.ok) {
-        historyLines.inc(status.linesWritten);
-        dbWriteSeconds.observe(status.writeMs / 1000);
-      } else {
-        this.log.error({ code: status.errorCode }, 'history write failed; lines stay queued');
-      }
-      this.emitHistory(status);
-    }, (pressure) => {
-      this.historyBehind = pressure;
-      for (const s of this.sessions.values()) s.setHistoryBehind(pressure);
-    });
+    this.history = new HistoryWriter(
+      config.dbPath,
+      (status) => {
+        if (status.ok) {
+          historyLines.inc(status.linesWritten);
+          dbWriteSeconds.observe(status.writeMs / 1000);
+        } else {
+          this.log.error({ code: status.errorCode }, 'history write failed; lines stay queued');
+        }
+        this.emitHistory(status);
+      },
+      (pressure) => {
+        this.historyBehind = pressure;
+        for (const s of this.sessions.values()) s.setHistoryBehind(pressure);
+      },
+    );
   }
 
   private emitHistory(status: HistoryStatus): void {
@@ -101,7 +105,9 @@ export class PtyHost {
     return s;
   }
 
-  private create(spec: WorkerRequest & { type: 'create_session' } extends { spec: infer S } ? S : never): { pid: number } {
+  private create(spec: WorkerRequest & { type: 'create_session' } extends { spec: infer S } ? S : never): {
+    pid: number;
+  } {
     if (this.sessions.has(spec.sessionId)) throw new AppError('VALIDATION_FAILED', 'Session id already in use');
     const env = buildSessionEnv(process.env, spec.extraEnv);
     const file = resolveExecutable(spec.file, env.PATH ?? '');

@@ -3,8 +3,9 @@
  * truth (for replay, history and state), output batching with seq numbers, flow control, and
  * the state detector.
  */
-import xtermHeadless from '@xterm/headless';
+
 import serializePkg from '@xterm/addon-serialize';
+import xtermHeadless from '@xterm/headless';
 import type { LineRow } from '../common/db/repositories/lines.js';
 import type { RecentResult, SnapshotResult, SpawnSpec } from '../common/ipc.js';
 import { terminalOutputFrame } from '../common/ipc.js';
@@ -14,9 +15,15 @@ import { LineTracker, type TrackedLine } from './line-tracker.js';
 import { ModeTracker } from './mode-tracker.js';
 import { OutputBatcher } from './output-batcher.js';
 import { killProcessTree } from './process-tree.js';
-import { PtyProcess, type PtyExit } from './pty-process.js';
+import { type PtyExit, PtyProcess } from './pty-process.js';
 import { ResumeRing } from './resume-ring.js';
-import { IDLE_DEBOUNCE_MS, StateTracker, classifyClaudeScreen, classifyShell, readShellProbe } from './state-detector.js';
+import {
+  classifyClaudeScreen,
+  classifyShell,
+  IDLE_DEBOUNCE_MS,
+  readShellProbe,
+  StateTracker,
+} from './state-detector.js';
 
 const { Terminal } = xtermHeadless;
 const { SerializeAddon } = serializePkg;
@@ -76,7 +83,14 @@ export class Session {
       onChange: (state, previous) => this.hooks.state(this.id, state, previous),
     });
     const profile = spec.profile;
-    this.pty = PtyProcess.spawn({ file: spec.file, args: spec.args, cwd: spec.cwd, env, cols: spec.cols, rows: spec.rows });
+    this.pty = PtyProcess.spawn({
+      file: spec.file,
+      args: spec.args,
+      cwd: spec.cwd,
+      env,
+      cols: spec.cols,
+      rows: spec.rows,
+    });
     this.flow = new FlowControl((paused) => (paused ? this.pty.pause() : this.pty.resume()));
     this.pty.onData((data) => this.onPtyData(data));
     this.pty.onExit((exit) => void this.onPtyExit(exit));

@@ -38,8 +38,6 @@ const OPTION_ROW = /^(?:[❯›>]\s*)?(?:\d+[.)]\s+\S|(?:yes|no)\b)/i;
 const INPUT_LINE = /^[>❯](?:\s|$)/;
 const RULE_ROW = /^─{3,}$/;
 
-type Cue = 'busy' | 'waiting_input';
-
 /** The row's text without the `│ … │` of a box around it. */
 function unboxed(row: string): string {
   return row

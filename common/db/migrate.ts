@@ -1,5 +1,5 @@
-import type { Db } from './open.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
+import type { Db } from './open.js';
 
 /**
  * Applies every migration newer than the database's user_version, each in its own transaction,

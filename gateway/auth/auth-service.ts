@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
 import type { Config } from '../../common/config.js';
+import type { Db } from '../../common/db/open.js';
+import { RevokedTokensRepository } from '../../common/db/repositories/revoked-tokens.js';
+import { toPublicUser, type UserRow, UsersRepository } from '../../common/db/repositories/users.js';
 import { AppError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import type { PublicUser, Role } from '../../common/models.js';
-import { RevokedTokensRepository } from '../../common/db/repositories/revoked-tokens.js';
-import { type UserRow, UsersRepository, toPublicUser } from '../../common/db/repositories/users.js';
-import type { Db } from '../../common/db/open.js';
 import { FailureLimiter } from './login-limiter.js';
 import type { PasswordHasher } from './password-hasher.js';
 import { type IssuedToken, type TokenClaims, TokenService } from './tokens.js';

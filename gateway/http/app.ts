@@ -52,7 +52,10 @@ function requestLog(log: Logger, onDone: AppOptions['onRequestDone']): RequestHa
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : req.baseUrl || 'unmatched';
       // The path only: query strings may carry search terms; never headers or bodies.
-      log.info({ method: req.method, path: req.path, route, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+      log.info(
+        { method: req.method, path: req.path, route, status: res.statusCode, ms: Math.round(seconds * 1000) },
+        'request',
+      );
       onDone?.(req.method, route, res.statusCode, seconds);
     });
     next();
@@ -85,7 +88,10 @@ export function createApp(opts: AppOptions): Express {
   app.use('/api', requireJson, express.json({ limit: JSON_BODY_LIMIT, strict: true }));
   for (const [mount, router] of opts.routes) app.use(mount, router);
   app.use('/vendor/xterm', express.static(path.join(PROJECT_ROOT, 'node_modules/@xterm/xterm'), { index: false }));
-  app.use('/vendor/xterm-addon-fit', express.static(path.join(PROJECT_ROOT, 'node_modules/@xterm/addon-fit'), { index: false }));
+  app.use(
+    '/vendor/xterm-addon-fit',
+    express.static(path.join(PROJECT_ROOT, 'node_modules/@xterm/addon-fit'), { index: false }),
+  );
   app.use(express.static(path.join(PROJECT_ROOT, 'web/public')));
   app.use(notFoundHandler);
   app.use(errorHandler(opts.log));

@@ -1,8 +1,8 @@
 /** The one express error middleware: catalogue codes out, never a stack trace. */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { ZodError } from 'zod';
-import { AppError, errorBody, isAppError } from '../../common/errors.js';
 import { isDiskFull } from '../../common/db/open.js';
+import { AppError, errorBody, isAppError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 
 export function validationError(err: ZodError): AppError {
@@ -12,7 +12,10 @@ export function validationError(err: ZodError): AppError {
 }
 
 /** Parses with a zod schema or throws VALIDATION_FAILED naming the field. */
-export function parseOrThrow<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } }, value: unknown): T {
+export function parseOrThrow<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } },
+  value: unknown,
+): T {
   const r = schema.safeParse(value);
   if (!r.success) throw validationError(r.error);
   return r.data;
@@ -29,10 +32,12 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     if (isAppError(err)) appError = err;
     else if (e?.type === 'entity.too.large') appError = new AppError('PAYLOAD_TOO_LARGE');
     else if (e?.type === 'entity.parse.failed') appError = new AppError('INVALID_JSON');
-    else if (e?.type === 'charset.unsupported' || e?.type === 'encoding.unsupported') appError = new AppError('UNSUPPORTED_MEDIA_TYPE');
+    else if (e?.type === 'charset.unsupported' || e?.type === 'encoding.unsupported')
+      appError = new AppError('UNSUPPORTED_MEDIA_TYPE');
     else if (isDiskFull(err)) appError = new AppError('STORAGE_FULL');
     else if (e?.code === 'SQLITE_BUSY' || e?.code === 'SQLITE_IOERR') appError = new AppError('DB_UNAVAILABLE');
-    else if (e?.status === 400 || e?.status === 404) appError = new AppError(e.status === 400 ? 'VALIDATION_FAILED' : 'NOT_FOUND');
+    else if (e?.status === 400 || e?.status === 404)
+      appError = new AppError(e.status === 400 ? 'VALIDATION_FAILED' : 'NOT_FOUND');
     else {
       log.error({ err, method: req.method, route: req.route?.path }, 'unhandled error in request');
       appError = new AppError('INTERNAL_ERROR');

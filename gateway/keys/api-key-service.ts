@@ -5,9 +5,7 @@
  * environment); it is never returned, logged or stored unencrypted.
  */
 import crypto from 'node:crypto';
-import { AppError } from '../../common/errors.js';
-import type { Logger } from '../../common/log.js';
-import type { ApiKeyInfo } from '../../common/models.js';
+import type { Db } from '../../common/db/open.js';
 import {
   type ApiKeyRow,
   ApiKeysRepository,
@@ -15,7 +13,9 @@ import {
   toApiKeyInfo,
 } from '../../common/db/repositories/api-keys.js';
 import { EncryptionKeysRepository } from '../../common/db/repositories/encryption-keys.js';
-import type { Db } from '../../common/db/open.js';
+import { AppError } from '../../common/errors.js';
+import type { Logger } from '../../common/log.js';
+import type { ApiKeyInfo } from '../../common/models.js';
 import type { ApiKeyResolver } from '../sessions/session-service.js';
 import { KeyCipher } from './key-cipher.js';
 

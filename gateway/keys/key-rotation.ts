@@ -3,9 +3,10 @@
  * transaction: either every row ends up under the new key version, or (on any failure) none
  * changes. Used by `npm run rotate-key` (gateway/tools/rotate-encryption-key.ts).
  */
+
+import type { Db } from '../../common/db/open.js';
 import { ApiKeysRepository } from '../../common/db/repositories/api-keys.js';
 import { EncryptionKeysRepository } from '../../common/db/repositories/encryption-keys.js';
-import type { Db } from '../../common/db/open.js';
 import { apiKeyAad } from './api-key-service.js';
 import { KeyCipher } from './key-cipher.js';
 

@@ -6,10 +6,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { type IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import type { Db } from '../../common/db/open.js';
+import { MetricsSamplesRepository } from '../../common/db/repositories/metrics-samples.js';
 import type { Logger } from '../../common/log.js';
 import type { MetricsSample } from '../../common/metrics-sample.js';
-import { MetricsSamplesRepository } from '../../common/db/repositories/metrics-samples.js';
-import type { Db } from '../../common/db/open.js';
 import { AnomalyDetector, type AnomalyThresholds } from './anomaly-detector.js';
 import { CpuMeter } from './cpu-meter.js';
 

@@ -8,13 +8,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../../common/config.js';
+import type { Db } from '../../common/db/open.js';
+import { type SessionRow, SessionsRepository, toSessionInfo } from '../../common/db/repositories/sessions.js';
 import { AppError } from '../../common/errors.js';
-import type { SpawnSpec, WorkerEvent } from '../../common/ipc.js';
+import type { SnapshotResult, SpawnSpec, WorkerEvent } from '../../common/ipc.js';
 import type { Logger } from '../../common/log.js';
 import type { CloseReason, Profile, SessionInfo, SessionStatus } from '../../common/models.js';
 import { DEFAULT_COLS, DEFAULT_ROWS, type RequestId, type ServerMessage } from '../../common/protocol.js';
-import { type SessionRow, SessionsRepository, toSessionInfo } from '../../common/db/repositories/sessions.js';
-import type { Db } from '../../common/db/open.js';
 import type { Principal } from '../auth/auth-service.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import type { WorkerHandle } from '../supervisor/worker-handle.js';
@@ -148,10 +148,16 @@ export class SessionService {
     const user = principal.user;
     const profile = params.profile ?? 'claude';
     if (profile === 'shell' && user.role !== 'admin' && !this.config.allowShellSessions) {
-      throw new AppError('PROFILE_NOT_ALLOWED', 'Shell sessions are for admins (set ALLOW_SHELL_SESSIONS=true to allow everyone)');
+      throw new AppError(
+        'PROFILE_NOT_ALLOWED',
+        'Shell sessions are for admins (set ALLOW_SHELL_SESSIONS=true to allow everyone)',
+      );
     }
     if (this.repo.countRunningByUser(user.id) >= this.config.maxSessionsPerUser) {
-      throw new AppError('SESSION_LIMIT_REACHED', `At most ${this.config.maxSessionsPerUser} running sessions per user`);
+      throw new AppError(
+        'SESSION_LIMIT_REACHED',
+        `At most ${this.config.maxSessionsPerUser} running sessions per user`,
+      );
     }
     const cwd = this.resolveCwd(params.cwd);
     const extraEnv: Record<string, string> = {};
@@ -201,16 +207,25 @@ export class SessionService {
   }
 
   /** Replies `session_buffer` (replay) then streams live output from exactly its seq. */
-  async attach(principal: Principal, sessionId: string, viewer: Viewer, since: number | undefined, requestId: RequestId): Promise<void> {
+  async attach(
+    principal: Principal,
+    sessionId: string,
+    viewer: Viewer,
+    since: number | undefined,
+    requestId: RequestId,
+  ): Promise<void> {
     const live = this.liveOwned(principal, sessionId);
     if (live.userId !== principal.user.id) {
-      this.log.info({ sessionId, adminId: principal.user.id, ownerId: live.userId }, 'admin attached to another user\'s session');
+      this.log.info(
+        { sessionId, adminId: principal.user.id, ownerId: live.userId },
+        "admin attached to another user's session",
+      );
     }
     live.viewers.delete(viewer);
     const state = new ViewerState();
     live.viewers.set(viewer, state);
     live.unattachedSince = null;
-    let snap;
+    let snap: SnapshotResult;
     try {
       snap = await live.worker.request<'snapshot'>({ type: 'snapshot', sessionId, since: since ?? null });
     } catch (err) {
@@ -242,7 +257,17 @@ export class SessionService {
   async buffer(principal: Principal, sessionId: string, requestId: RequestId): Promise<ServerMessage> {
     const live = this.liveOwned(principal, sessionId);
     const snap = await live.worker.request<'snapshot'>({ type: 'snapshot', sessionId, since: null });
-    return { type: 'session_buffer', requestId, sessionId, data: snap.data, seq: snap.seq, cols: snap.cols, rows: snap.rows, mode: snap.mode, since: null };
+    return {
+      type: 'session_buffer',
+      requestId,
+      sessionId,
+      data: snap.data,
+      seq: snap.seq,
+      cols: snap.cols,
+      rows: snap.rows,
+      mode: snap.mode,
+      since: null,
+    };
   }
 
   detach(principal: Principal, sessionId: string, viewer: Viewer): void {
@@ -292,15 +317,22 @@ export class SessionService {
   }
 
   /** Closes a session (process tree killed, final screen in history) and resolves when done. */
-  async close(principal: Principal | null, sessionId: string, reason: CloseReason, requester?: Viewer): Promise<ServerMessage & { type: 'session_closed' }> {
+  async close(
+    principal: Principal | null,
+    sessionId: string,
+    reason: CloseReason,
+    requester?: Viewer,
+  ): Promise<ServerMessage & { type: 'session_closed' }> {
     if (principal) this.owned(principal, sessionId);
     const live = this.live.get(sessionId);
     if (!live) throw new AppError('SESSION_NOT_RUNNING');
     live.closing = true;
     live.closeRequester = requester;
-    await live.worker.request<'close_session'>({ type: 'close_session', sessionId, reason }, CLOSE_TIMEOUT_MS).catch((err: unknown) => {
-      this.log.error({ sessionId, err }, 'close_session failed');
-    });
+    await live.worker
+      .request<'close_session'>({ type: 'close_session', sessionId, reason }, CLOSE_TIMEOUT_MS)
+      .catch((err: unknown) => {
+        this.log.error({ sessionId, err }, 'close_session failed');
+      });
     await Promise.race([live.ended, new Promise((r) => setTimeout(r, CLOSE_TIMEOUT_MS).unref())]);
     if (this.live.get(sessionId) === live) this.endSession(live, reason, null, null);
     const row = this.repo.get(sessionId) as SessionRow;
@@ -372,7 +404,8 @@ export class SessionService {
       state.lastProgressAt = Date.now();
       live.grantCredit();
     });
-    if (viewer.bufferedAmount > VIEWER_MAX_BUFFERED_BYTES) this.dropViewer(live, viewer, 'socket buffer over the bound');
+    if (viewer.bufferedAmount > VIEWER_MAX_BUFFERED_BYTES)
+      this.dropViewer(live, viewer, 'socket buffer over the bound');
   }
 
   private dropViewer(live: LiveSession, viewer: Viewer, why: string): void {
@@ -388,7 +421,13 @@ export class SessionService {
     this.repo.markEnded(live.id, STATUS_FOR_REASON[reason], reason, exitCode, signal);
     this.repo.touch(live.id, live.lastActivityAt);
     this.events.closed(reason);
-    const text = JSON.stringify({ type: 'session_closed', sessionId: live.id, exitCode, signal, reason } satisfies ServerMessage);
+    const text = JSON.stringify({
+      type: 'session_closed',
+      sessionId: live.id,
+      exitCode,
+      signal,
+      reason,
+    } satisfies ServerMessage);
     const told = new Set<Viewer>();
     const tell = (v: Viewer) => {
       if (told.has(v) || v === live.closeRequester) return;

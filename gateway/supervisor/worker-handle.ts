@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { CHILD_EXEC_ARGV } from '../../common/paths.js';
+import { AppError } from '../../common/errors.js';
 import type {
   WorkerCommand,
   WorkerConfig,
@@ -15,8 +15,8 @@ import type {
   WorkerResults,
   WorkerToGateway,
 } from '../../common/ipc.js';
+import { CHILD_EXEC_ARGV } from '../../common/paths.js';
 import { RequestStore } from '../../common/request-store.js';
-import { AppError } from '../../common/errors.js';
 
 const WORKER_ENTRY = new URL(`../../worker/main${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 

@@ -12,8 +12,8 @@ export class ClientRegistry implements ViewerDirectory {
 
   add(client: RegisteredClient): void {
     this.all.add(client);
-    let set = this.byUser.get(client.userId);
-    if (!set) this.byUser.set(client.userId, (set = new Set()));
+    const set = this.byUser.get(client.userId) ?? new Set<RegisteredClient>();
+    this.byUser.set(client.userId, set);
     set.add(client);
   }
 

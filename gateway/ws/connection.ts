@@ -4,9 +4,15 @@
  */
 import crypto from 'node:crypto';
 import type { WebSocket } from 'ws';
-import { AppError, isAppError, type ErrorCode } from '../../common/errors.js';
+import { AppError, type ErrorCode, isAppError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
-import { CLOSE_AUTH_FAILED, type ClientMessage, type RequestId, type ServerMessage, clientMessageSchema } from '../../common/protocol.js';
+import {
+  CLOSE_AUTH_FAILED,
+  type ClientMessage,
+  clientMessageSchema,
+  type RequestId,
+  type ServerMessage,
+} from '../../common/protocol.js';
 import type { AuthService, Principal } from '../auth/auth-service.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { ClientRegistry, RegisteredClient } from './client-registry.js';
@@ -137,7 +143,12 @@ export class ClientConnection implements RegisteredClient {
     if (!result.success) {
       const issue = result.error.issues[0];
       const where = issue?.path.join('.') || 'message';
-      this.send({ type: 'error', requestId, code: 'VALIDATION_FAILED', message: `${where}: ${issue?.message ?? 'invalid'}` });
+      this.send({
+        type: 'error',
+        requestId,
+        code: 'VALIDATION_FAILED',
+        message: `${where}: ${issue?.message ?? 'invalid'}`,
+      });
       if (!this.principal) this.failAuth();
       return;
     }
@@ -159,7 +170,13 @@ export class ClientConnection implements RegisteredClient {
       if (!isAppError(err)) this.deps.log.error({ err, type: msg.type }, 'ws handler failed');
       if (SESSION_SCOPED.has(msg.type)) {
         const sessionId = 'sessionId' in msg ? msg.sessionId : undefined;
-        this.send({ type: 'session_error', requestId: msg.requestId, ...(sessionId ? { sessionId } : {}), code: e.code, message: e.message });
+        this.send({
+          type: 'session_error',
+          requestId: msg.requestId,
+          ...(sessionId ? { sessionId } : {}),
+          code: e.code,
+          message: e.message,
+        });
       } else {
         this.send({ type: 'error', requestId: msg.requestId, code: e.code, message: e.message });
       }

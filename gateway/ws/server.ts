@@ -64,13 +64,20 @@ export class TerminalSocketServer {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== WS_PATH) return rejectUpgrade(socket, 404, 'Not Found');
-    if (!this.accepting) return rejectUpgrade(socket, 503, 'Service Unavailable');
+    if (url.pathname !== WS_PATH) {
+      rejectUpgrade(socket, 404, 'Not Found');
+      return;
+    }
+    if (!this.accepting) {
+      rejectUpgrade(socket, 503, 'Service Unavailable');
+      return;
+    }
     const origin = req.headers.origin;
     // No Origin: a non-browser client (allowed by the contract). A browser always sends one.
     if (origin !== undefined && !this.opts.allowedOrigins.includes(origin)) {
       this.log.warn({ origin }, 'websocket upgrade refused: origin not allowed');
-      return rejectUpgrade(socket, 403, 'Forbidden');
+      rejectUpgrade(socket, 403, 'Forbidden');
+      return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const conn = new ClientConnection(ws, {

@@ -6,7 +6,12 @@ export interface ApiResponse<T = any> {
   text: string;
 }
 
-export async function api<T = any>(base: string, method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<ApiResponse<T>> {
+export async function api<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {},
+): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   let body: string | undefined;
@@ -32,7 +37,11 @@ export function uniqueName(prefix = 'user'): string {
   return `${prefix}${process.pid}x${counter}`;
 }
 
-export async function registerUser(base: string, username = uniqueName(), password = 'correct horse battery'): Promise<{ token: string; user: { id: string; username: string; role: string }; password: string }> {
+export async function registerUser(
+  base: string,
+  username = uniqueName(),
+  password = 'correct horse battery',
+): Promise<{ token: string; user: { id: string; username: string; role: string }; password: string }> {
   const res = await api(base, 'POST', '/api/auth/register', { body: { username, password } });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${res.text}`);
   return { token: res.body.token, user: res.body.user, password };

@@ -43,6 +43,23 @@ export function descendants(pid: number): number[] {
   return out;
 }
 
+/** The gateway's worker processes: its direct children running worker/main. */
+export function workerPids(gatewayPid: number): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== gatewayPid) continue;
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('worker/main')) out.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -53,7 +70,12 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, everyMs = 25): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+  everyMs = 25,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -122,7 +144,10 @@ export class GatewayProcess {
       this.resolveExit();
     });
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${this.stderr}\n${this.stdout.slice(-2000)}`)), 20_000);
+      const timer = setTimeout(
+        () => reject(new Error(`gateway did not start:\n${this.stderr}\n${this.stdout.slice(-2000)}`)),
+        20_000,
+      );
       this.child.on('message', (m: unknown) => {
         if (m && typeof m === 'object' && (m as { type?: string }).type === 'gateway_ready') {
           clearTimeout(timer);
@@ -132,7 +157,11 @@ export class GatewayProcess {
       });
       this.child.on('exit', () => {
         clearTimeout(timer);
-        reject(new Error(`gateway exited during start (code ${this.child.exitCode}):\n${this.stderr}\n${this.stdout.slice(-2000)}`));
+        reject(
+          new Error(
+            `gateway exited during start (code ${this.child.exitCode}):\n${this.stderr}\n${this.stdout.slice(-2000)}`,
+          ),
+        );
       });
     });
   }

@@ -13,7 +13,12 @@ export class TestClient {
   private nextRequestId = 1;
 
   private constructor(readonly ws: WebSocket) {
-    this.closed = new Promise((resolve) => ws.on('close', (code) => { this.closeCode = code; resolve(code); }));
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code) => {
+        this.closeCode = code;
+        resolve(code);
+      }),
+    );
     ws.on('message', (raw) => {
       const m = JSON.parse(String(raw)) as Msg;
       this.messages.push(m);
@@ -57,10 +62,18 @@ export class TestClient {
     const already = this.messages.slice(fromIndex).find(pred);
     if (already) return Promise.resolve(already);
     return new Promise((resolve, reject) => {
-      const w = { pred, resolve: (m: Msg) => { clearTimeout(timer); resolve(m); } };
+      const w = {
+        pred,
+        resolve: (m: Msg) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      };
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(w), 1);
-        reject(new Error(`timed out waiting for a message; last: ${JSON.stringify(this.messages.slice(-3)).slice(0, 500)}`));
+        reject(
+          new Error(`timed out waiting for a message; last: ${JSON.stringify(this.messages.slice(-3)).slice(0, 500)}`),
+        );
       }, timeoutMs);
       this.waiters.push(w);
     });
@@ -72,7 +85,8 @@ export class TestClient {
     const from = this.messages.length;
     this.send({ ...msg, requestId });
     const reply = await this.next((m) => m.requestId === requestId, timeoutMs, from);
-    if (expectType && reply.type !== expectType) throw new Error(`expected ${expectType}, got ${JSON.stringify(reply)}`);
+    if (expectType && reply.type !== expectType)
+      throw new Error(`expected ${expectType}, got ${JSON.stringify(reply)}`);
     return reply;
   }
 
@@ -94,7 +108,11 @@ export class TestClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         clearInterval(iv);
-        reject(new Error(`timed out waiting for ${pattern} in output; tail: ${JSON.stringify(this.outputOf(sessionId).slice(-300))}`));
+        reject(
+          new Error(
+            `timed out waiting for ${pattern} in output; tail: ${JSON.stringify(this.outputOf(sessionId).slice(-300))}`,
+          ),
+        );
       }, timeoutMs);
       const iv = setInterval(() => {
         if (test()) {

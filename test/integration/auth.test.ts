@@ -15,7 +15,9 @@ describe('auth (real gateway process)', function () {
   let secret: string;
 
   before(async () => {
-    g = await GatewayProcess.start({ env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_MAX_FAILURES_PER_ADDRESS: '50' } });
+    g = await GatewayProcess.start({
+      env: { LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_MAX_FAILURES_PER_ADDRESS: '50' },
+    });
     secret = fs.readFileSync(path.join(g.dir, 'jwt_secret'), 'utf8').trim();
   });
   after(async () => {
@@ -52,11 +54,15 @@ describe('auth (real gateway process)', function () {
 
   it('login works and a duplicate username is 409', async () => {
     const u = await registerUser(g.url);
-    const login = await api(g.url, 'POST', '/api/auth/login', { body: { username: u.user.username, password: u.password } });
+    const login = await api(g.url, 'POST', '/api/auth/login', {
+      body: { username: u.user.username, password: u.password },
+    });
     expect(login.status).to.equal(200);
     expect(login.body.token).to.be.a('string');
     expect(login.body.expiresAt).to.be.a('string');
-    const dup = await api(g.url, 'POST', '/api/auth/register', { body: { username: u.user.username.toUpperCase(), password: 'another password' } });
+    const dup = await api(g.url, 'POST', '/api/auth/register', {
+      body: { username: u.user.username.toUpperCase(), password: 'another password' },
+    });
     expect(dup.status).to.equal(409);
     expect(dup.body.error.code).to.equal('USERNAME_TAKEN');
   });
@@ -65,7 +71,9 @@ describe('auth (real gateway process)', function () {
     const p72 = 'é'.repeat(36); // 72 UTF-8 bytes
     const ok = await api(g.url, 'POST', '/api/auth/register', { body: { username: uniqueName(), password: p72 } });
     expect(ok.status).to.equal(201);
-    const bad = await api(g.url, 'POST', '/api/auth/register', { body: { username: uniqueName(), password: `${p72}a` } });
+    const bad = await api(g.url, 'POST', '/api/auth/register', {
+      body: { username: uniqueName(), password: `${p72}a` },
+    });
     expect(bad.status).to.equal(400);
     expect(bad.body.error.code).to.equal('VALIDATION_FAILED');
     expect(bad.body.error.message).to.match(/72/);
@@ -77,9 +85,15 @@ describe('auth (real gateway process)', function () {
       expect(r.status, username).to.equal(400);
       expect(r.body.error.code).to.equal('VALIDATION_FAILED');
     }
-    const notJson = await api(g.url, 'POST', '/api/auth/login', { raw: 'username=a', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const notJson = await api(g.url, 'POST', '/api/auth/login', {
+      raw: 'username=a',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(notJson.status).to.equal(415);
-    const badJson = await api(g.url, 'POST', '/api/auth/login', { raw: '{"username":', headers: { 'content-type': 'application/json' } });
+    const badJson = await api(g.url, 'POST', '/api/auth/login', {
+      raw: '{"username":',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(badJson.status).to.equal(400);
     expect(badJson.body.error.code).to.equal('INVALID_JSON');
     expect(badJson.text).not.to.match(/at \w+ \(|node_modules/);
@@ -95,39 +109,149 @@ describe('auth (real gateway process)', function () {
       ['no token', () => '', 'UNAUTHENTICATED'],
       ['garbage', () => 'not.a.token', 'INVALID_TOKEN'],
       ['an 8 KB string', () => 'a'.repeat(8_000), 'INVALID_TOKEN'],
-      ['alg none', () => {
-        const h = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-        const p = Buffer.from(JSON.stringify({ sub: user.user.id, jti: crypto.randomUUID(), ver: 0, iss: ISS, aud: AUD, iat: now(), exp: now() + 60 })).toString('base64url');
-        return `${h}.${p}.`;
-      }, 'INVALID_TOKEN'],
-      ['HS384', () => jwt.sign({ ver: 0 }, secret, { algorithm: 'HS384', issuer: ISS, audience: AUD, subject: user.user.id, jwtid: crypto.randomUUID(), expiresIn: 60 }), 'INVALID_TOKEN'],
-      ['another secret', () => jwt.sign({ ver: 0 }, 'x'.repeat(48), { algorithm: 'HS256', issuer: ISS, audience: AUD, subject: user.user.id, jwtid: crypto.randomUUID(), expiresIn: 60 }), 'INVALID_TOKEN'],
-      ['expired', () => jwt.sign({ ver: 0, exp: now() - 10, iat: now() - 100 }, secret, { algorithm: 'HS256', issuer: ISS, audience: AUD, subject: user.user.id, jwtid: crypto.randomUUID() }), 'TOKEN_EXPIRED'],
-      ['not yet valid', () => jwt.sign({ ver: 0, nbf: now() + 3600 }, secret, { algorithm: 'HS256', issuer: ISS, audience: AUD, subject: user.user.id, jwtid: crypto.randomUUID(), expiresIn: 7200 }), 'INVALID_TOKEN'],
-      ['wrong aud', () => jwt.sign({ ver: 0 }, secret, { algorithm: 'HS256', issuer: ISS, audience: 'other', subject: user.user.id, jwtid: crypto.randomUUID(), expiresIn: 60 }), 'INVALID_TOKEN'],
-      ['wrong iss', () => jwt.sign({ ver: 0 }, secret, { algorithm: 'HS256', issuer: 'other', audience: AUD, subject: user.user.id, jwtid: crypto.randomUUID(), expiresIn: 60 }), 'INVALID_TOKEN'],
-      ['tampered payload', () => {
-        const t = jwt.sign({ ver: 0 }, secret, { algorithm: 'HS256', issuer: ISS, audience: AUD, subject: user.user.id, jwtid: crypto.randomUUID(), expiresIn: 60 });
-        const [h, p, s] = t.split('.');
-        const claims = JSON.parse(Buffer.from(p as string, 'base64url').toString());
-        claims.sub = crypto.randomUUID();
-        return `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${s}`;
-      }, 'INVALID_TOKEN'],
+      [
+        'alg none',
+        () => {
+          const h = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+          const p = Buffer.from(
+            JSON.stringify({
+              sub: user.user.id,
+              jti: crypto.randomUUID(),
+              ver: 0,
+              iss: ISS,
+              aud: AUD,
+              iat: now(),
+              exp: now() + 60,
+            }),
+          ).toString('base64url');
+          return `${h}.${p}.`;
+        },
+        'INVALID_TOKEN',
+      ],
+      [
+        'HS384',
+        () =>
+          jwt.sign({ ver: 0 }, secret, {
+            algorithm: 'HS384',
+            issuer: ISS,
+            audience: AUD,
+            subject: user.user.id,
+            jwtid: crypto.randomUUID(),
+            expiresIn: 60,
+          }),
+        'INVALID_TOKEN',
+      ],
+      [
+        'another secret',
+        () =>
+          jwt.sign({ ver: 0 }, 'x'.repeat(48), {
+            algorithm: 'HS256',
+            issuer: ISS,
+            audience: AUD,
+            subject: user.user.id,
+            jwtid: crypto.randomUUID(),
+            expiresIn: 60,
+          }),
+        'INVALID_TOKEN',
+      ],
+      [
+        'expired',
+        () =>
+          jwt.sign({ ver: 0, exp: now() - 10, iat: now() - 100 }, secret, {
+            algorithm: 'HS256',
+            issuer: ISS,
+            audience: AUD,
+            subject: user.user.id,
+            jwtid: crypto.randomUUID(),
+          }),
+        'TOKEN_EXPIRED',
+      ],
+      [
+        'not yet valid',
+        () =>
+          jwt.sign({ ver: 0, nbf: now() + 3600 }, secret, {
+            algorithm: 'HS256',
+            issuer: ISS,
+            audience: AUD,
+            subject: user.user.id,
+            jwtid: crypto.randomUUID(),
+            expiresIn: 7200,
+          }),
+        'INVALID_TOKEN',
+      ],
+      [
+        'wrong aud',
+        () =>
+          jwt.sign({ ver: 0 }, secret, {
+            algorithm: 'HS256',
+            issuer: ISS,
+            audience: 'other',
+            subject: user.user.id,
+            jwtid: crypto.randomUUID(),
+            expiresIn: 60,
+          }),
+        'INVALID_TOKEN',
+      ],
+      [
+        'wrong iss',
+        () =>
+          jwt.sign({ ver: 0 }, secret, {
+            algorithm: 'HS256',
+            issuer: 'other',
+            audience: AUD,
+            subject: user.user.id,
+            jwtid: crypto.randomUUID(),
+            expiresIn: 60,
+          }),
+        'INVALID_TOKEN',
+      ],
+      [
+        'tampered payload',
+        () => {
+          const t = jwt.sign({ ver: 0 }, secret, {
+            algorithm: 'HS256',
+            issuer: ISS,
+            audience: AUD,
+            subject: user.user.id,
+            jwtid: crypto.randomUUID(),
+            expiresIn: 60,
+          });
+          const [h, p, s] = t.split('.');
+          const claims = JSON.parse(Buffer.from(p as string, 'base64url').toString());
+          claims.sub = crypto.randomUUID();
+          return `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${s}`;
+        },
+        'INVALID_TOKEN',
+      ],
     ];
     for (const [name, make, code] of cases) {
       it(`rejects ${name} with ${code}`, async () => {
         const token = make();
-        const res = await api(g.url, 'GET', '/api/auth/me', token ? { headers: { authorization: `Bearer ${token}` } } : {});
+        const res = await api(
+          g.url,
+          'GET',
+          '/api/auth/me',
+          token ? { headers: { authorization: `Bearer ${token}` } } : {},
+        );
         expect(res.status).to.equal(401);
         expect(res.body.error.code).to.equal(code);
       });
     }
     it('refuses a 100 KB bearer header at the HTTP layer (431, before any parsing)', async () => {
-      const res = await api(g.url, 'GET', '/api/auth/me', { headers: { authorization: `Bearer ${'a'.repeat(100_000)}` } });
+      const res = await api(g.url, 'GET', '/api/auth/me', {
+        headers: { authorization: `Bearer ${'a'.repeat(100_000)}` },
+      });
       expect(res.status).to.equal(431);
     });
     it('accepts a correctly signed token of the server (control)', async () => {
-      const token = jwt.sign({ ver: 0 }, secret, { algorithm: 'HS256', issuer: ISS, audience: AUD, subject: user.user.id, jwtid: crypto.randomUUID(), expiresIn: 60 });
+      const token = jwt.sign({ ver: 0 }, secret, {
+        algorithm: 'HS256',
+        issuer: ISS,
+        audience: AUD,
+        subject: user.user.id,
+        jwtid: crypto.randomUUID(),
+        expiresIn: 60,
+      });
       const res = await api(g.url, 'GET', '/api/auth/me', { token });
       expect(res.status).to.equal(200);
     });
@@ -137,22 +261,32 @@ describe('auth (real gateway process)', function () {
     const victim = await registerUser(g.url);
     const other = await registerUser(g.url);
     for (let i = 0; i < 3; i++) {
-      const r = await api(g.url, 'POST', '/api/auth/login', { body: { username: victim.user.username, password: 'wrong password' } });
+      const r = await api(g.url, 'POST', '/api/auth/login', {
+        body: { username: victim.user.username, password: 'wrong password' },
+      });
       expect(r.status).to.equal(401);
       expect(r.body.error.code).to.equal('INVALID_CREDENTIALS');
     }
-    const limited = await api(g.url, 'POST', '/api/auth/login', { body: { username: victim.user.username, password: victim.password } });
+    const limited = await api(g.url, 'POST', '/api/auth/login', {
+      body: { username: victim.user.username, password: victim.password },
+    });
     expect(limited.status).to.equal(429);
     expect(limited.body.error.code).to.equal('RATE_LIMITED');
     expect(Number(limited.headers.get('retry-after'))).to.be.greaterThan(0);
-    const ok = await api(g.url, 'POST', '/api/auth/login', { body: { username: other.user.username, password: other.password } });
+    const ok = await api(g.url, 'POST', '/api/auth/login', {
+      body: { username: other.user.username, password: other.password },
+    });
     expect(ok.status).to.equal(200);
   });
 
   it('answers an unknown user exactly like a wrong password', async () => {
     const u = await registerUser(g.url);
-    const wrong = await api(g.url, 'POST', '/api/auth/login', { body: { username: u.user.username, password: 'wrong password' } });
-    const unknown = await api(g.url, 'POST', '/api/auth/login', { body: { username: uniqueName('ghost'), password: 'wrong password' } });
+    const wrong = await api(g.url, 'POST', '/api/auth/login', {
+      body: { username: u.user.username, password: 'wrong password' },
+    });
+    const unknown = await api(g.url, 'POST', '/api/auth/login', {
+      body: { username: uniqueName('ghost'), password: 'wrong password' },
+    });
     expect(unknown.status).to.equal(wrong.status);
     expect(unknown.body).to.deep.equal(wrong.body);
   });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { type ApiResponse, api as rawApi, registerUser } from '../helpers/api.js';
-import { GatewayProcess, descendants } from '../helpers/gateway-process.js';
+import { descendants, GatewayProcess } from '../helpers/gateway-process.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 const CANARY = `sk-ant-canary-${crypto.randomBytes(12).toString('hex')}`;

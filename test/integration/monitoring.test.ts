@@ -1,9 +1,8 @@
 /** The system monitor end to end, with a short MONITORING_INTERVAL. */
-import fs from 'node:fs';
 import { expect } from 'chai';
 import type { MetricsSample } from '../../common/metrics-sample.js';
 import { api, registerUser } from '../helpers/api.js';
-import { GatewayProcess, descendants, waitFor } from '../helpers/gateway-process.js';
+import { GatewayProcess, waitFor, workerPids } from '../helpers/gateway-process.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 const INTERVAL_MS = 200;
@@ -39,17 +38,6 @@ function expectSampleShape(s: MetricsSample): void {
   expect(s.db.walBytes).to.be.at.least(0);
   expect(s.eventLoopLagMs).to.be.at.least(0);
   expect(s.anomalies).to.be.an('array');
-}
-
-/** The gateway's worker processes (forked `worker/main`). */
-function workerPids(gatewayPid: number): number[] {
-  return descendants(gatewayPid).filter((pid) => {
-    try {
-      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('worker/main');
-    } catch {
-      return false;
-    }
-  });
 }
 
 describe('system monitor (real gateway, MONITORING_INTERVAL=200)', function () {

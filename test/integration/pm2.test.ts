@@ -6,7 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { registerUser } from '../helpers/api.js';
-import { ROOT, isAlive, waitFor } from '../helpers/gateway-process.js';
+import { isAlive, ROOT, waitFor } from '../helpers/gateway-process.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 function freePort(): Promise<number> {
@@ -19,15 +19,18 @@ function freePort(): Promise<number> {
 }
 
 function sessionMembers(sid: number): number[] {
-  return fs.readdirSync('/proc').filter((e) => {
-    if (!/^\d+$/.test(e)) return false;
-    try {
-      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]) === sid;
-    } catch {
-      return false;
-    }
-  }).map(Number);
+  return fs
+    .readdirSync('/proc')
+    .filter((e) => {
+      if (!/^\d+$/.test(e)) return false;
+      try {
+        const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]) === sid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 describe('running under PM2 (ecosystem.config.js as shipped)', function () {
@@ -74,7 +77,11 @@ describe('running under PM2 (ecosystem.config.js as shipped)', function () {
     const u = await registerUser(base);
     const c = await TestClient.authed(`ws://127.0.0.1:${env.PORT}/ws`, u.token);
     const s = await c.createSession({ profile: 'shell' });
-    c.send({ type: 'terminal_input', sessionId: s.id, data: 'i=0; while true; do i=$((i+1)); echo "PM$i"; sleep 0.005; done\r' });
+    c.send({
+      type: 'terminal_input',
+      sessionId: s.id,
+      data: 'i=0; while true; do i=$((i+1)); echo "PM$i"; sleep 0.005; done\r',
+    });
     await c.waitForOutput(s.id, /PM100\r\n/);
     const members = sessionMembers(s.pid);
     pm2('stop', 'ccmanager');
@@ -83,7 +90,11 @@ describe('running under PM2 (ecosystem.config.js as shipped)', function () {
     const received = [...c.outputOf(s.id).matchAll(/^PM(\d+)\r$/gm)].map((m) => m[1]);
     const db = new Database(env.DB_PATH as string, { readonly: true });
     try {
-      const stored = new Set((db.prepare('SELECT text FROM terminal_lines WHERE session_id = ?').all(s.id) as { text: string }[]).map((r) => r.text));
+      const stored = new Set(
+        (db.prepare('SELECT text FROM terminal_lines WHERE session_id = ?').all(s.id) as { text: string }[]).map(
+          (r) => r.text,
+        ),
+      );
       expect(received.filter((n) => !stored.has(`PM${n}`))).to.deep.equal([]);
       const row = db.prepare('SELECT status, close_reason FROM sessions WHERE id = ?').get(s.id);
       expect(row).to.deep.equal({ status: 'closed', close_reason: 'shutdown' });

@@ -1,16 +1,8 @@
 import fs from 'node:fs';
 import { expect } from 'chai';
 import { registerUser } from '../helpers/api.js';
-import { GatewayProcess, descendants, isAlive, waitFor } from '../helpers/gateway-process.js';
+import { descendants, GatewayProcess, isAlive, waitFor, workerPids } from '../helpers/gateway-process.js';
 import { TestClient } from '../helpers/ws-client.js';
-
-function cmdline(pid: number): string {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return '';
-  }
-}
 
 function rssKb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -42,7 +34,11 @@ describe('process lifecycle (real gateway, workers, PTYs)', function () {
       const u = await registerUser(g.url);
       const c = await TestClient.authed(g.wsUrl, u.token);
       const s = await c.createSession({ profile: 'shell' });
-      c.send({ type: 'terminal_input', sessionId: s.id, data: "nohup sleep 1000 >/dev/null 2>&1 &\rbash -c \"trap '' HUP TERM; sleep 1000\" &\r(sleep 1000 &) ; sleep 1000 &\recho STARTED\r" });
+      c.send({
+        type: 'terminal_input',
+        sessionId: s.id,
+        data: 'nohup sleep 1000 >/dev/null 2>&1 &\rbash -c "trap \'\' HUP TERM; sleep 1000" &\r(sleep 1000 &) ; sleep 1000 &\recho STARTED\r',
+      });
       await c.waitForOutput(s.id, /STARTED\r\n/);
       await waitFor('children running', () => sessionMembers(s.pid).length >= 5);
       const before = sessionMembers(s.pid);
@@ -62,13 +58,17 @@ describe('process lifecycle (real gateway, workers, PTYs)', function () {
       const c = await TestClient.authed(g.wsUrl, u.token);
       const a = await c.createSession({ profile: 'shell' });
       const b = await c.createSession({ profile: 'shell' });
-      const workers = descendants(g.pid).filter((p) => cmdline(p).includes('worker/main'));
+      const workers = workerPids(g.pid);
       expect(workers).to.have.length(2);
       const workerOf = (pid: number) => workers.find((w) => descendants(w).includes(pid));
       const wa = workerOf(a.pid);
       const wb = workerOf(b.pid);
       expect(wa).to.not.equal(wb); // least-loaded placement spreads them
-      c.send({ type: 'terminal_input', sessionId: b.id, data: 'for i in $(seq 1 400); do echo "n$i"; sleep 0.005; done; echo B-$((1+1))DONE\r' });
+      c.send({
+        type: 'terminal_input',
+        sessionId: b.id,
+        data: 'for i in $(seq 1 400); do echo "n$i"; sleep 0.005; done; echo B-$((1+1))DONE\r',
+      });
       await c.waitForOutput(b.id, /n20\r\n/);
       process.kill(wa as number, 'SIGKILL');
       const crashed = await c.next((m) => m.type === 'session_closed' && m.sessionId === a.id, 5000);
@@ -76,10 +76,14 @@ describe('process lifecycle (real gateway, workers, PTYs)', function () {
       const out = await c.waitForOutput(b.id, /B-2DONE\r\n/, 20_000);
       const numbers = [...out.matchAll(/^n(\d+)\r$/gm)].map((m) => Number(m[1]));
       expect(numbers).to.deep.equal(Array.from({ length: 400 }, (_, i) => i + 1));
-      await waitFor('replacement worker', async () => {
-        const h = await fetch(`${g.url}/health`).then((r) => r.json());
-        return h.workers.ready === 2;
-      }, 5000);
+      await waitFor(
+        'replacement worker',
+        async () => {
+          const h = await fetch(`${g.url}/health`).then((r) => r.json());
+          return h.workers.ready === 2;
+        },
+        5000,
+      );
       await waitFor('killed worker PTY gone', () => !isAlive(a.pid), 3000);
       const fresh = await c.createSession({ profile: 'shell' });
       c.send({ type: 'terminal_input', sessionId: fresh.id, data: 'echo FRESH\r' });
@@ -128,7 +132,7 @@ describe('process lifecycle (real gateway, workers, PTYs)', function () {
       await new Promise((r) => setTimeout(r, 300));
       // Stop reading: the kernel buffers fill, then the gateway must stop granting credit.
       (stuck.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-      const worker = descendants(g.pid).find((p) => cmdline(p).includes('worker/main')) as number;
+      const worker = workerPids(g.pid)[0] as number;
       const samples: number[] = [];
       const other = await TestClient.authed(g.wsUrl, u.token);
       const s2 = await other.createSession({ profile: 'shell' });

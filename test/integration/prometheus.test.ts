@@ -24,7 +24,7 @@ describe('Prometheus /metrics (real gateway, promtool, a real Prometheus server)
   let g: GatewayProcess;
   const METRICS_TOKEN = 'metrics-token-for-the-test-0123456789';
 
-  before(async function () {
+  before(async () => {
     if (!fs.existsSync(PROMTOOL)) throw new Error('promtool missing: .ci/run installs Debian prometheus');
     g = await GatewayProcess.start({ env: { METRICS_TOKEN } });
     const u = await registerUser(g.url);
@@ -90,21 +90,30 @@ describe('Prometheus /metrics (real gateway, promtool, a real Prometheus server)
         `    static_configs: [ { targets: ['127.0.0.1:${g.port}'] } ]`,
       ].join('\n'),
     );
-    const prom = spawn(PROMETHEUS, [
-      `--config.file=${path.join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${path.join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-    ], { stdio: 'ignore' });
+    const prom = spawn(
+      PROMETHEUS,
+      [
+        `--config.file=${path.join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: 'ignore' },
+    );
     try {
-      const up = await waitFor('target up', async () => {
-        try {
-          const r = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=up`).then((x) => x.json());
-          const v = r?.data?.result?.[0]?.value?.[1];
-          return v === '1' ? v : undefined;
-        } catch {
-          return undefined;
-        }
-      }, 30_000, 250);
+      const up = await waitFor(
+        'target up',
+        async () => {
+          try {
+            const r = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=up`).then((x) => x.json());
+            const v = r?.data?.result?.[0]?.value?.[1];
+            return v === '1' ? v : undefined;
+          } catch {
+            return undefined;
+          }
+        },
+        30_000,
+        250,
+      );
       expect(up).to.equal('1');
       const q = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=ccm_workers_ready`).then((x) => x.json());
       expect(q.data.result[0].value[1]).to.equal('2');

@@ -44,7 +44,7 @@ describe('replay on reattach and history (real gateway)', function () {
     await leaver.request({ type: 'attach_session', sessionId: id }, 'session_buffer');
     await leaver.close();
     watcher.send({ type: 'terminal_input', sessionId: id, data: 'sh gen.sh\r' });
-    await watcher.waitForOutput(id, /GEN-DONE\r\n[^]*\$ $/, 30_000);
+    await watcher.waitForOutput(id, /GEN-DONE\r\n[\s\S]*\$ $/, 30_000);
     await new Promise((r) => setTimeout(r, 200));
 
     const back = await TestClient.authed(g.wsUrl, user.token);
@@ -84,7 +84,9 @@ describe('replay on reattach and history (real gateway)', function () {
     const lines: { lineNumber: number; text: string }[] = [];
     let after = 0;
     for (;;) {
-      const page = await api(g.url, 'GET', `/api/sessions/${id}/history?after=${after}&limit=5000`, { token: user.token });
+      const page = await api(g.url, 'GET', `/api/sessions/${id}/history?after=${after}&limit=5000`, {
+        token: user.token,
+      });
       expect(page.status).to.equal(200);
       lines.push(...page.body.lines);
       if (page.body.nextAfter === null) break;

@@ -36,11 +36,16 @@ describe('history search (FTS5) over 50 000 lines of two users', function () {
     g.cleanup();
   });
 
-  it('finds exactly the caller\'s matching lines, newest first, with highlighted snippets', async () => {
+  it("finds exactly the caller's matching lines, newest first, with highlighted snippets", async () => {
     for (const u of users) {
       const res = await api(g.url, 'GET', '/api/sessions/search?q=needle&limit=500', { token: u.token });
       expect(res.status).to.equal(200);
-      const results = res.body.results as { sessionId: string; lineNumber: number; timestamp: string; snippet: string }[];
+      const results = res.body.results as {
+        sessionId: string;
+        lineNumber: number;
+        timestamp: string;
+        snippet: string;
+      }[];
       expect(results).to.have.length(SESSIONS_PER_USER * (LINES_PER_SESSION / NEEDLE_EVERY));
       for (const r of results) {
         expect(u.sessions).to.include(r.sessionId);
@@ -52,19 +57,27 @@ describe('history search (FTS5) over 50 000 lines of two users', function () {
     }
   });
 
-  it('supports FTS5 syntax (phrase, AND/NOT, prefix) and only the caller\'s rows', async () => {
+  it("supports FTS5 syntax (phrase, AND/NOT, prefix) and only the caller's rows", async () => {
     const [alice, bob] = users as [(typeof users)[0], (typeof users)[0]];
-    const phrase = await api(g.url, 'GET', `/api/sessions/search?q=${encodeURIComponent('"needle alice s3"')}`, { token: alice.token });
+    const phrase = await api(g.url, 'GET', `/api/sessions/search?q=${encodeURIComponent('"needle alice s3"')}`, {
+      token: alice.token,
+    });
     expect(phrase.body.results).to.have.length(LINES_PER_SESSION / NEEDLE_EVERY);
-    const cross = await api(g.url, 'GET', `/api/sessions/search?q=${encodeURIComponent('needle AND bob')}`, { token: alice.token });
+    const cross = await api(g.url, 'GET', `/api/sessions/search?q=${encodeURIComponent('needle AND bob')}`, {
+      token: alice.token,
+    });
     expect(cross.body.results).to.have.length(0);
-    const prefix = await api(g.url, 'GET', `/api/sessions/search?q=${encodeURIComponent('needl*')}&limit=5`, { token: bob.token });
+    const prefix = await api(g.url, 'GET', `/api/sessions/search?q=${encodeURIComponent('needl*')}&limit=5`, {
+      token: bob.token,
+    });
     expect(prefix.body.results).to.have.length(5);
-    const not = await api(g.url, 'GET', `/api/sessions/search?q=${encodeURIComponent('n1000 NOT filler')}`, { token: bob.token });
+    const not = await api(g.url, 'GET', `/api/sessions/search?q=${encodeURIComponent('n1000 NOT filler')}`, {
+      token: bob.token,
+    });
     expect(not.body.results).to.have.length(SESSIONS_PER_USER);
   });
 
-  it('searches within one session through /history?q= and hides other users\' sessions', async () => {
+  it("searches within one session through /history?q= and hides other users' sessions", async () => {
     const [alice, bob] = users as [(typeof users)[0], (typeof users)[0]];
     const id = alice.sessions[0] as string;
     const own = await api(g.url, 'GET', `/api/sessions/${id}/history?q=needle`, { token: alice.token });
@@ -78,11 +91,15 @@ describe('history search (FTS5) over 50 000 lines of two users', function () {
 
   it('answers bad query syntax with 400 INVALID_SEARCH_QUERY, never 500', async () => {
     for (const q of ['"unterminated', 'AND', 'needle NEAR(', '*', ')(', 'col:x']) {
-      const res = await api(g.url, 'GET', `/api/sessions/search?q=${encodeURIComponent(q)}`, { token: users[0]?.token });
+      const res = await api(g.url, 'GET', `/api/sessions/search?q=${encodeURIComponent(q)}`, {
+        token: users[0]?.token,
+      });
       expect(res.status, q).to.be.oneOf([200, 400]);
       if (res.status === 400) expect(res.body.error.code).to.be.oneOf(['INVALID_SEARCH_QUERY', 'VALIDATION_FAILED']);
     }
-    const res = await api(g.url, 'GET', `/api/sessions/search?q=${encodeURIComponent('"unterminated')}`, { token: users[0]?.token });
+    const res = await api(g.url, 'GET', `/api/sessions/search?q=${encodeURIComponent('"unterminated')}`, {
+      token: users[0]?.token,
+    });
     expect(res.status).to.equal(400);
     expect(res.body.error.code).to.equal('INVALID_SEARCH_QUERY');
     const empty = await api(g.url, 'GET', '/api/sessions/search', { token: users[0]?.token });

@@ -90,7 +90,7 @@ describe('sessions over WebSocket (real gateway, workers, PTYs)', function () {
     for (const id of ids) await c.request({ type: 'close_session', sessionId: id }, 'session_closed');
   });
 
-  it('refuses the shell profile for non-admins when ALLOW_SHELL_SESSIONS is false', async function () {
+  it('refuses the shell profile for non-admins when ALLOW_SHELL_SESSIONS is false', async () => {
     const g2 = await GatewayProcess.start({ env: { ALLOW_SHELL_SESSIONS: 'false', WORKER_COUNT: '1' } });
     try {
       await registerUser(g2.url);

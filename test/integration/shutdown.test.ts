@@ -20,7 +20,11 @@ describe('graceful shutdown on SIGTERM (real gateway)', function () {
       for (let i = 0; i < SESSIONS; i++) {
         const s = await c.createSession({ profile: 'shell', cols: 80, rows: 24 });
         ids.push(s.id);
-        c.send({ type: 'terminal_input', sessionId: s.id, data: `i=0; while true; do i=$((i+1)); echo "S${i}L$i"; sleep 0.002; done\r` });
+        c.send({
+          type: 'terminal_input',
+          sessionId: s.id,
+          data: `i=0; while true; do i=$((i+1)); echo "S${i}L$i"; sleep 0.002; done\r`,
+        });
       }
       for (let i = 0; i < SESSIONS; i++) await c.waitForOutput(ids[i] as string, new RegExp(`S${i}L200\\r\\n`), 20_000);
       g.snapshotPids();
@@ -42,11 +46,16 @@ describe('graceful shutdown on SIGTERM (real gateway)', function () {
           const received = [...c.outputOf(id).matchAll(new RegExp(`^S${i}L(\\d+)\\r$`, 'gm'))].map((m) => Number(m[1]));
           expect(received.length).to.be.greaterThan(100);
           const stored = new Set(
-            (db.prepare('SELECT text FROM terminal_lines WHERE session_id = ?').all(id) as { text: string }[]).map((r) => r.text),
+            (db.prepare('SELECT text FROM terminal_lines WHERE session_id = ?').all(id) as { text: string }[]).map(
+              (r) => r.text,
+            ),
           );
           const missing = received.filter((n) => !stored.has(`S${i}L${n}`));
           expect(missing, `session ${i}: lines received but not stored`).to.deep.equal([]);
-          const row = db.prepare('SELECT status, close_reason FROM sessions WHERE id = ?').get(id) as { status: string; close_reason: string };
+          const row = db.prepare('SELECT status, close_reason FROM sessions WHERE id = ?').get(id) as {
+            status: string;
+            close_reason: string;
+          };
           expect(row).to.deep.equal({ status: 'closed', close_reason: 'shutdown' });
         }
         expect(db.pragma('integrity_check', { simple: true })).to.equal('ok');

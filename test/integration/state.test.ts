@@ -24,7 +24,11 @@ describe('Claude state detection through the real stack (fake-claude)', function
   });
 
   const nextState = (c: TestClient, sessionId: string, state: string, from: number, timeoutMs = 10_000): Promise<Msg> =>
-    c.next((m) => m.type === 'session_state_changed' && m.sessionId === sessionId && m.state === state, timeoutMs, from);
+    c.next(
+      (m) => m.type === 'session_state_changed' && m.sessionId === sessionId && m.state === state,
+      timeoutMs,
+      from,
+    );
 
   it('busy → waiting_input → idle, pushed to every socket of the owner, persisted in SessionInfo', async () => {
     const c = await TestClient.authed(g.wsUrl, user.token);
@@ -51,7 +55,11 @@ describe('Claude state detection through the real stack (fake-claude)', function
     expect(states(c, s.id, from)).to.deep.equal(['waiting_input', 'idle']);
 
     // The socket that never attached got the same events.
-    await bystander.next((m) => m.type === 'session_state_changed' && m.sessionId === s.id && m.state === 'idle', 5000, bystander.messages.findIndex((m) => m.state === 'waiting_input'));
+    await bystander.next(
+      (m) => m.type === 'session_state_changed' && m.sessionId === s.id && m.state === 'idle',
+      5000,
+      bystander.messages.findIndex((m) => m.state === 'waiting_input'),
+    );
     expect(states(bystander, s.id)).to.deep.equal(states(c, s.id));
     await c.request({ type: 'close_session', sessionId: s.id }, 'session_closed');
     await Promise.all([c.close(), bystander.close()]);

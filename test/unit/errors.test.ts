@@ -20,7 +20,8 @@ describe('error catalogue', () => {
     const table = readme.slice(readme.indexOf('## Errors'));
     const documented = [...table.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])] as const);
     expect(documented.map(([c]) => c).sort()).to.deep.equal([...ERROR_CODES].sort());
-    for (const [code, status] of documented) expect(status, code).to.equal(ERROR_CATALOGUE[code as keyof typeof ERROR_CATALOGUE].status);
+    for (const [code, status] of documented)
+      expect(status, code).to.equal(ERROR_CATALOGUE[code as keyof typeof ERROR_CATALOGUE].status);
   });
 
   it('builds the contract body, with no stack', () => {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { expect } from 'chai';
 import { AppError } from '../../common/errors.js';
-import { AUTH_TAG_BYTES, IV_BYTES, KeyCipher, decodeKey } from '../../gateway/keys/key-cipher.js';
+import { AUTH_TAG_BYTES, decodeKey, IV_BYTES, KeyCipher } from '../../gateway/keys/key-cipher.js';
 
 const VALUE = 'sk-ant-api03-unit-test-value-0123456789';
 const AAD = 'ccmanager/api-key/k1/u1';

@@ -1,5 +1,5 @@
-import { expect } from 'chai';
 import xtermHeadless from '@xterm/headless';
+import { expect } from 'chai';
 import { LineTracker, type TrackedLine } from '../../worker/line-tracker.js';
 
 const { Terminal } = xtermHeadless;
@@ -56,10 +56,6 @@ class Harness {
     await last;
   }
 
-  texts(): string[] {
-    return this.lines.map((l) => l.text);
-  }
-
   close(): void {
     this.tracker.dispose();
     this.term.dispose();
@@ -96,7 +92,7 @@ describe('LineTracker', () => {
   it('joins lines wider than the screen, with random lengths and chunking, over a small scrollback', async () => {
     const h = open(80, 24, 50);
     const random = prng(7);
-    const texts = Array.from({ length: 3000 }, (_, i) => `${i + 1}:` + 'x'.repeat(Math.floor(random() * 300)));
+    const texts = Array.from({ length: 3000 }, (_, i) => `${i + 1}:${'x'.repeat(Math.floor(random() * 300))}`);
     await h.writeChunked(texts.map((t) => `${t}\r\n`).join(''), random);
     h.tracker.flushScreen();
     expectHistory(h.lines, texts);
@@ -147,6 +143,7 @@ describe('LineTracker', () => {
     const h = open(80, 24, 50);
     const alt = `${ESC}[?1049h${ESC}[H${Array.from({ length: 200 }, (_, i) => `alt ${i}`).join('\r\n')}`;
     await h.write(`${numbered(30).join('\r\n')}\r\n${alt}`);
+    expectHistory(h.lines, numbered(7)); // what scrolled before the switch, in the same chunk
     await h.write(`more alt\r\n`.repeat(100)); // polled while the alternate screen is shown
     await h.write(`${ESC}[?1049l${numbered(70, 31).join('\r\n')}\r\n`);
     h.tracker.flushScreen();
@@ -166,7 +163,9 @@ describe('LineTracker', () => {
     const h = open(80, 24, 50);
     await h.write(`${numbered(40).join('\r\n')}\r\n${ESC}[3J${numbered(40, 41).join('\r\n')}\r\n`);
     await h.write(`${ESC}[3J`);
-    await h.write(`${numbered(40, 81).join('\r\n')}\r\n${ESC}[H${ESC}[2J${ESC}[3J${numbered(20, 121).join('\r\n')}\r\n`);
+    await h.write(
+      `${numbered(40, 81).join('\r\n')}\r\n${ESC}[H${ESC}[2J${ESC}[3J${numbered(20, 121).join('\r\n')}\r\n`,
+    );
     h.tracker.flushScreen();
     expectHistory(h.lines, numbered(140));
   });
@@ -188,14 +187,28 @@ describe('LineTracker', () => {
     expectHistory(h.lines, numbered(90));
   });
 
+  // Resizes land on line boundaries: xterm never reflows the cursor's line, and narrowing cuts it.
   it('neither duplicates nor loses lines across resizes between writes', async () => {
     const h = open(80, 24, 50);
     const random = prng(11);
-    const sizes: [number, number][] = [[40, 24], [120, 30], [60, 10], [80, 24], [33, 40], [150, 12]];
-    const texts = Array.from({ length: 4000 }, (_, i) => `${i + 1}:` + 'y'.repeat(Math.floor(random() * 200)));
+    const sizes: [number, number][] = [
+      [40, 24],
+      [120, 30],
+      [60, 10],
+      [80, 24],
+      [33, 40],
+      [150, 12],
+    ];
+    const texts = Array.from({ length: 4000 }, (_, i) => `${i + 1}:${'y'.repeat(Math.floor(random() * 200))}`);
     for (let at = 0; at < texts.length; ) {
       const count = 1 + Math.floor(random() * 150);
-      await h.writeChunked(texts.slice(at, at + count).map((t) => `${t}\r\n`).join(''), random);
+      await h.writeChunked(
+        texts
+          .slice(at, at + count)
+          .map((t) => `${t}\r\n`)
+          .join(''),
+        random,
+      );
       at += count;
       const [cols, rows] = sizes[Math.floor(random() * sizes.length)] ?? [80, 24];
       h.term.resize(cols, rows);
@@ -210,8 +223,19 @@ describe('LineTracker', () => {
     const h = open(80, 24, 50);
     const long = (n: number) => Array.from({ length: n }, (_, i) => `L${i + 1}:${'n'.repeat(40 + ((i * 37) % 160))}`);
     const short = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
-    const texts = [...long(100), ...short('a', 30), ...short('b', 100), ...long(100), ...short('c', 30), ...short('d', 100)];
-    const written = (from: number, to: number) => texts.slice(from, to).map((t) => `${t}\r\n`).join('');
+    const texts = [
+      ...long(100),
+      ...short('a', 30),
+      ...short('b', 100),
+      ...long(100),
+      ...short('c', 30),
+      ...short('d', 100),
+    ];
+    const written = (from: number, to: number) =>
+      texts
+        .slice(from, to)
+        .map((t) => `${t}\r\n`)
+        .join('');
     await h.write(written(0, 130));
     h.term.resize(33, 24);
     await h.write(written(130, 230));
@@ -258,7 +282,9 @@ describe('LineTracker', () => {
 
   it('emits SGR-coloured lines as plain text', async () => {
     const h = open(80, 24, 1000);
-    await h.write(`${ESC}[1;31mred${ESC}[0m and ${ESC}[38;5;42mgreen${ESC}[m ${ESC}[48;2;1;2;3m  \r\n${ESC}[7mplain${ESC}[0m\r\n`);
+    await h.write(
+      `${ESC}[1;31mred${ESC}[0m and ${ESC}[38;5;42mgreen${ESC}[m ${ESC}[48;2;1;2;3m  \r\n${ESC}[7mplain${ESC}[0m\r\n`,
+    );
     h.tracker.flushScreen();
     expectHistory(h.lines, ['red and green', 'plain']);
   });

@@ -1,18 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'chai';
-import pty from 'node-pty';
-import type { IPty } from 'node-pty';
 import xtermHeadless from '@xterm/headless';
+import { expect } from 'chai';
+import type { IPty } from 'node-pty';
+import pty from 'node-pty';
+import type { SessionState } from '../../worker/state-detector.js';
 import {
   BOTTOM_ROWS_EXAMINED,
-  IDLE_DEBOUNCE_MS,
-  StateTracker,
   classifyClaudeScreen,
   classifyShell,
+  IDLE_DEBOUNCE_MS,
   readShellProbe,
+  StateTracker,
 } from '../../worker/state-detector.js';
-import type { SessionState } from '../../worker/state-detector.js';
 
 const { Terminal } = xtermHeadless;
 
@@ -63,19 +63,34 @@ describe('classifyClaudeScreen', () => {
       expect(classifyClaudeScreen(['Googling. (ctrl+c to interrupt', '', ...inputBox])).to.equal('busy');
     });
     it('a spinner glyph with a …ing… label, for every glyph family', () => {
-      for (const line of ['✻ Thinking…', '✽ Tempering…', '✶ Pouncing… (33s)', '✳ Simplifying…', '✢ Misting…', '· Pondering… (3s · ↑ 1.2k tokens)', '* Cooking…', '● Working…', '⠋ Processing…', '◐ Herding…']) {
+      for (const line of [
+        '✻ Thinking…',
+        '✽ Tempering…',
+        '✶ Pouncing… (33s)',
+        '✳ Simplifying…',
+        '✢ Misting…',
+        '· Pondering… (3s · ↑ 1.2k tokens)',
+        '* Cooking…',
+        '● Working…',
+        '⠋ Processing…',
+        '◐ Herding…',
+      ]) {
         expect(classifyClaudeScreen([line, '', ...inputBox]), line).to.equal('busy');
       }
     });
     it('the footer hint below a 2.x input box', () => {
       const rule = '─'.repeat(40);
-      expect(classifyClaudeScreen(['● Bash(ls)', '', rule, '❯ ', rule, '  ⏵⏵ auto mode on · esc to interrupt'])).to.equal('busy');
+      expect(
+        classifyClaudeScreen(['● Bash(ls)', '', rule, '❯ ', rule, '  ⏵⏵ auto mode on · esc to interrupt']),
+      ).to.equal('busy');
     });
   });
 
   describe('each waiting cue alone', () => {
     it('Do you want … followed by options', () => {
-      expect(classifyClaudeScreen(['Do you want to make this edit to test.txt?', '1. Yes', '2. No'])).to.equal('waiting_input');
+      expect(classifyClaudeScreen(['Do you want to make this edit to test.txt?', '1. Yes', '2. No'])).to.equal(
+        'waiting_input',
+      );
       expect(classifyClaudeScreen(['Would you like to proceed?', '', '  Yes', '  No'])).to.equal('waiting_input');
     });
     it('a ❯ 1. numbered choice', () => {
@@ -96,27 +111,53 @@ describe('classifyClaudeScreen', () => {
       expect(classifyClaudeScreen(['● Let me check…', '', ...inputBox])).to.equal('idle');
     });
     it('a question in a reply above a live input box is idle', () => {
-      expect(classifyClaudeScreen(['● Do you want me to:', '  1. Yes, add tests', '  2. No', '', ...inputBox])).to.equal('idle');
+      expect(
+        classifyClaudeScreen(['● Do you want me to:', '  1. Yes, add tests', '  2. No', '', ...inputBox]),
+      ).to.equal('idle');
     });
     it('cue words the user typed into the input box are idle', () => {
-      const typed = ['╭──────────────────────────────────────────╮', '│ > ✻ Thinking… esc to interrupt, esc to cancel │', '╰──────────────────────────────────────────╯', '  ? for shortcuts'];
+      const typed = [
+        '╭──────────────────────────────────────────╮',
+        '│ > ✻ Thinking… esc to interrupt, esc to cancel │',
+        '╰──────────────────────────────────────────╯',
+        '  ? for shortcuts',
+      ];
       expect(classifyClaudeScreen(['● Done.', '', ...typed])).to.equal('idle');
     });
     it('a spinner line left higher up in the transcript is idle', () => {
-      expect(classifyClaudeScreen(['✻ Thinking… (esc to interrupt)', '● Done.', '', '● All tests pass.', '', ...inputBox])).to.equal('idle');
+      expect(
+        classifyClaudeScreen(['✻ Thinking… (esc to interrupt)', '● Done.', '', '● All tests pass.', '', ...inputBox]),
+      ).to.equal('idle');
     });
     it('only the bottom rows count', () => {
-      const rows = ['Do you want to proceed?', '❯ 1. Yes', '  esc to cancel', ...Array(BOTTOM_ROWS_EXAMINED).fill('output')];
+      const rows = [
+        'Do you want to proceed?',
+        '❯ 1. Yes',
+        '  esc to cancel',
+        ...Array(BOTTOM_ROWS_EXAMINED).fill('output'),
+      ];
       expect(classifyClaudeScreen(rows)).to.equal('idle');
     });
   });
 
   describe('which cue wins', () => {
     it('a dialog below a stale busy line is waiting', () => {
-      expect(classifyClaudeScreen(['✻ Thinking… (esc to interrupt)', '', 'Do you want to proceed?', '❯ 1. Yes', '  2. No'])).to.equal('waiting_input');
+      expect(
+        classifyClaudeScreen(['✻ Thinking… (esc to interrupt)', '', 'Do you want to proceed?', '❯ 1. Yes', '  2. No']),
+      ).to.equal('waiting_input');
     });
     it('a new turn below an answered dialog is busy', () => {
-      expect(classifyClaudeScreen(['Do you want to proceed?', '❯ 1. Yes', '  2. No', '', '✶ Working… (esc to interrupt)', '', ...inputBox])).to.equal('busy');
+      expect(
+        classifyClaudeScreen([
+          'Do you want to proceed?',
+          '❯ 1. Yes',
+          '  2. No',
+          '',
+          '✶ Working… (esc to interrupt)',
+          '',
+          ...inputBox,
+        ]),
+      ).to.equal('busy');
     });
     it('on one row the dialog wins over the busy hint', () => {
       expect(classifyClaudeScreen(['esc to cancel · esc to interrupt'])).to.equal('waiting_input');
@@ -237,7 +278,13 @@ interface PtyScreen {
 
 function spawnOnScreen(file: string, args: string[]): PtyScreen {
   const term = new Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true });
-  const child = pty.spawn(file, args, { name: 'xterm-256color', cols: COLS, rows: ROWS, cwd: process.cwd(), env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TERM: 'xterm-256color' } });
+  const child = pty.spawn(file, args, {
+    name: 'xterm-256color',
+    cols: COLS,
+    rows: ROWS,
+    cwd: process.cwd(),
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TERM: 'xterm-256color' },
+  });
   let alive = true;
   const exited = new Promise<number>((resolve) =>
     child.onExit(({ exitCode }) => {
@@ -251,7 +298,10 @@ function spawnOnScreen(file: string, args: string[]): PtyScreen {
     exited,
     rows() {
       const buffer = term.buffer.active;
-      return Array.from({ length: term.rows }, (_, i) => buffer.getLine(buffer.baseY + i)?.translateToString(true) ?? '');
+      return Array.from(
+        { length: term.rows },
+        (_, i) => buffer.getLine(buffer.baseY + i)?.translateToString(true) ?? '',
+      );
     },
     async dispose() {
       if (alive) {

@@ -3,9 +3,10 @@
  * gateway's key cipher) under `key_version`; the only plaintext is the 4-character hint. Every
  * query of a user's key names the user, so another user's key is simply not found.
  */
-import type { Db } from '../open.js';
+
 import type { ApiKeyInfo } from '../../models.js';
 import { iso, isoOrNull } from '../../models.js';
+import type { Db } from '../open.js';
 
 export interface ApiKeyRow {
   id: string;

@@ -1,6 +1,6 @@
-import type { Db } from '../open.js';
 import type { Line } from '../../models.js';
 import { iso } from '../../models.js';
+import type { Db } from '../open.js';
 
 export interface LineRow {
   session_id: string;
@@ -62,7 +62,9 @@ export class LinesRepository {
   maxLineNumber(sessionId: string): number {
     return (
       this.db
-        .prepare<[string], { n: number | null }>('SELECT MAX(line_number) AS n FROM terminal_lines WHERE session_id = ?')
+        .prepare<[string], { n: number | null }>(
+          'SELECT MAX(line_number) AS n FROM terminal_lines WHERE session_id = ?',
+        )
         .get(sessionId)?.n ?? 0
     );
   }

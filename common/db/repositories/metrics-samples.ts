@@ -2,8 +2,9 @@
  * metrics_samples: one JSON MetricsSample per row, keyed by its time (epoch ms). Averages are
  * computed by SQLite (json_extract) so a 24 h window never parses thousands of rows in JS.
  */
-import type { Db } from '../open.js';
+
 import type { Anomaly, MetricsSample } from '../../metrics-sample.js';
+import type { Db } from '../open.js';
 
 /** Numeric fields of a sample, as JSON paths, averaged by `average()`. */
 const AVERAGED_PATHS = {

@@ -1,6 +1,6 @@
-import type { Db } from '../open.js';
 import type { CloseReason, Profile, SessionInfo, SessionState, SessionStatus } from '../../models.js';
 import { iso, isoOrNull } from '../../models.js';
+import type { Db } from '../open.js';
 
 export interface SessionRow {
   id: string;
@@ -148,8 +148,6 @@ export class SessionsRepository {
 
   /** Retention: deletes ended sessions closed before `beforeMs` (lines and metadata cascade). */
   deleteEndedBefore(beforeMs: number): number {
-    return this.db
-      .prepare("DELETE FROM sessions WHERE status != 'running' AND closed_at < ?")
-      .run(beforeMs).changes;
+    return this.db.prepare("DELETE FROM sessions WHERE status != 'running' AND closed_at < ?").run(beforeMs).changes;
   }
 }

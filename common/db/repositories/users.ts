@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
-import type { Db } from '../open.js';
 import type { PublicUser, Role } from '../../models.js';
 import { iso } from '../../models.js';
+import type { Db } from '../open.js';
 
 export interface UserRow {
   id: string;
@@ -79,9 +79,8 @@ export class UsersRepository {
 
   countActiveAdmins(): number {
     return (
-      this.db
-        .prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled = 0")
-        .get()?.n ?? 0
+      this.db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled = 0").get()
+        ?.n ?? 0
     );
   }
 

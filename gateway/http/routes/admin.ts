@@ -5,11 +5,11 @@
  */
 import { Router } from 'express';
 import { z } from 'zod';
+import type { Db } from '../../../common/db/open.js';
+import { toPublicUser, type UserRow } from '../../../common/db/repositories/users.js';
 import { AppError } from '../../../common/errors.js';
 import type { Logger } from '../../../common/log.js';
 import type { PublicUser } from '../../../common/models.js';
-import { type UserRow, toPublicUser } from '../../../common/db/repositories/users.js';
-import type { Db } from '../../../common/db/open.js';
 import type { AuthService } from '../../auth/auth-service.js';
 import { principalOf, requireAdmin, requireAuth } from '../authenticate.js';
 import { parseOrThrow } from '../errors.js';

@@ -5,7 +5,12 @@ import type { GatewayMetrics } from '../../metrics.js';
 import type { Supervisor } from '../../supervisor/supervisor.js';
 
 function isLoopback(address: string | undefined): boolean {
-  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1' || (address?.startsWith('127.') ?? false);
+  return (
+    address === '127.0.0.1' ||
+    address === '::1' ||
+    address === '::ffff:127.0.0.1' ||
+    (address?.startsWith('127.') ?? false)
+  );
 }
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -16,11 +21,16 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 }
 
 /** /metrics: bearer METRICS_TOKEN when set; otherwise loopback clients only. */
-export function metricsRoutes(deps: { token: string | undefined; metrics: GatewayMetrics; supervisor: Supervisor }): Router {
+export function metricsRoutes(deps: {
+  token: string | undefined;
+  metrics: GatewayMetrics;
+  supervisor: Supervisor;
+}): Router {
   const r = Router();
   r.get('/metrics', async (req, res) => {
     if (deps.token !== undefined) {
-      if (!tokenMatches(req.headers.authorization, deps.token)) throw new AppError('UNAUTHENTICATED', 'Send the metrics token as a bearer token');
+      if (!tokenMatches(req.headers.authorization, deps.token))
+        throw new AppError('UNAUTHENTICATED', 'Send the metrics token as a bearer token');
     } else if (!isLoopback(req.socket.remoteAddress)) {
       throw new AppError('FORBIDDEN', 'Set METRICS_TOKEN to expose /metrics beyond loopback');
     }

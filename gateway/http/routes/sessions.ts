@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { AppError } from '../../../common/errors.js';
-import { LinesRepository } from '../../../common/db/repositories/lines.js';
 import type { Db } from '../../../common/db/open.js';
+import { LinesRepository } from '../../../common/db/repositories/lines.js';
+import { AppError } from '../../../common/errors.js';
 import type { Line } from '../../../common/models.js';
 import type { AuthService } from '../../auth/auth-service.js';
 import type { SessionService } from '../../sessions/session-service.js';
@@ -37,7 +37,10 @@ function searchOrBadQuery<T>(run: () => T): T {
     return run();
   } catch (err) {
     const e = err as { code?: string; message?: string };
-    if (e.code === 'SQLITE_ERROR' && /fts5|syntax|no such column|unterminated|unknown special query/i.test(e.message ?? '')) {
+    if (
+      e.code === 'SQLITE_ERROR' &&
+      /fts5|syntax|no such column|unterminated|unknown special query/i.test(e.message ?? '')
+    ) {
       throw new AppError('INVALID_SEARCH_QUERY', 'The search query is not valid (see README: History search syntax)');
     }
     throw err;
