@@ -16,6 +16,7 @@ import {
 import type { AuthService, Principal } from '../auth/auth-service.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { ClientRegistry, RegisteredClient } from './client-registry.js';
+import { MessageLimiter } from './message-limiter.js';
 
 /** Session-scoped messages: their failures are answered with `session_error`. */
 const SESSION_SCOPED = new Set<ClientMessage['type']>([
@@ -45,6 +46,7 @@ export class ClientConnection implements RegisteredClient {
   readonly connectionId = crypto.randomUUID();
   private principal: Principal | undefined;
   private readonly authTimer: NodeJS.Timeout;
+  private readonly limiter = new MessageLimiter();
   alive = true;
 
   constructor(
@@ -123,6 +125,12 @@ export class ClientConnection implements RegisteredClient {
   }
 
   private async onMessage(raw: unknown, isBinary: boolean): Promise<void> {
+    if (!this.limiter.take()) {
+      if (this.limiter.shouldNotify()) {
+        this.send({ type: 'error', code: 'RATE_LIMITED', message: 'Too many messages; some were dropped' });
+      }
+      return;
+    }
     let requestId: RequestId;
     if (isBinary) {
       this.send({ type: 'error', code: 'VALIDATION_FAILED', message: 'Binary frames are not part of the protocol' });
