@@ -6,6 +6,7 @@ import { AppError } from '../common/errors.js';
 import type { GatewayToWorker, WorkerConfig, WorkerEvent, WorkerRequest, WorkerResults } from '../common/ipc.js';
 import type { Logger } from '../common/log.js';
 import type { CloseReason } from '../common/models.js';
+import { Emulator } from './emulator.js';
 import { buildSessionEnv, resolveExecutable } from './environment.js';
 import { type HistoryStatus, HistoryWriter } from './history-writer.js';
 import { dbWriteSeconds, historyLines, inputBytes, outputBytes, registry } from './metrics.js';
@@ -15,6 +16,7 @@ export class PtyHost {
   private readonly sessions = new Map<string, Session>();
   private readonly closeReasons = new Map<string, CloseReason>();
   private readonly history: HistoryWriter;
+  private readonly emulator: Emulator;
   private historyBehind = false;
 
   constructor(
@@ -39,6 +41,10 @@ export class PtyHost {
         for (const s of this.sessions.values()) s.setHistoryBehind(pressure);
       },
     );
+    this.emulator = new Emulator({
+      lines: (rows) => this.history.append(rows),
+      failed: (err) => this.onEmulatorFailed(err),
+    });
   }
 
   private emitHistory(status: HistoryStatus): void {
@@ -49,6 +55,13 @@ export class PtyHost {
       writeMs: status.writeMs,
       ...(status.errorCode ? { errorCode: status.errorCode } : {}),
     });
+  }
+
+  private onEmulatorFailed(err: Error): void {
+    // Without its emulator the worker cannot replay or record its sessions: crash, so the
+    // supervisor reports them and starts a fresh worker.
+    this.log.fatal({ err }, 'emulator thread failed');
+    process.exit(1);
   }
 
   get sessionCount(): number {
@@ -86,9 +99,10 @@ export class PtyHost {
         return this.session(msg.sessionId).snapshot(msg.since);
       case 'recent': {
         const s = this.session(msg.sessionId);
-        // Lines already emitted must be committed before the caller reads the database.
+        const recent = await s.recent();
+        // Lines emitted before the answer must be committed before the caller reads the database.
         await this.history.flush();
-        return s.recent();
+        return recent;
       }
       case 'metrics':
         return { metrics: await registry.getMetricsAsJSON() };
@@ -114,12 +128,11 @@ export class PtyHost {
     if (!file) {
       throw new AppError('COMMAND_NOT_FOUND', `Command '${spec.file}' was not found on the server's PATH`);
     }
-    const session = new Session({ ...spec, file }, env, this.config.maxBufferSize, {
+    const session = new Session({ ...spec, file }, env, this.config.maxBufferSize, this.emulator, {
       output: (sessionId, seq, chars, frame) => {
         outputBytes.inc(chars);
         this.emit({ type: 'output', sessionId, seq, chars, frame });
       },
-      lines: (rows) => this.history.append(rows),
       state: (sessionId, state, previousState) => this.emit({ type: 'state', sessionId, state, previousState }),
       exit: (sessionId, exit) => void this.onExit(sessionId, exit.exitCode, exit.signal),
     });
@@ -158,6 +171,7 @@ export class PtyHost {
     await Promise.all(ids.map((id) => this.close(id, 'shutdown', opts.fast)));
     await this.history.flush();
     await this.history.close();
+    await this.emulator.terminate();
     return ids.length;
   }
 }

@@ -1,32 +1,18 @@
 /**
- * One live terminal session in a worker: the PTY, the headless terminal that holds the screen
- * truth (for replay, history and state), output batching with seq numbers, flow control, and
- * the state detector.
+ * One live terminal session in a worker: the PTY, output batching with seq numbers, the raw
+ * output ring for resume, flow control and the state detector. Its headless terminal (screen
+ * truth for replay, history and state) lives in the worker's emulator thread.
  */
-
-import serializePkg from '@xterm/addon-serialize';
-import xtermHeadless from '@xterm/headless';
-import type { LineRow } from '../common/db/repositories/lines.js';
 import type { RecentResult, SnapshotResult, SpawnSpec } from '../common/ipc.js';
 import { terminalOutputFrame } from '../common/ipc.js';
 import type { SessionState } from '../common/models.js';
+import type { Emulator } from './emulator.js';
 import { FlowControl } from './flow-control.js';
-import { LineTracker, type TrackedLine } from './line-tracker.js';
-import { ModeTracker } from './mode-tracker.js';
 import { OutputBatcher } from './output-batcher.js';
 import { killProcessTree } from './process-tree.js';
 import { type PtyExit, PtyProcess } from './pty-process.js';
 import { ResumeRing } from './resume-ring.js';
-import {
-  classifyClaudeScreen,
-  classifyShell,
-  IDLE_DEBOUNCE_MS,
-  readShellProbe,
-  StateTracker,
-} from './state-detector.js';
-
-const { Terminal } = xtermHeadless;
-const { SerializeAddon } = serializePkg;
+import { classifyShell, IDLE_DEBOUNCE_MS, readShellProbe, StateTracker } from './state-detector.js';
 
 /** How often the rendered screen is read for state detection while output flows. */
 export const STATE_POLL_INTERVAL_MS = 250;
@@ -37,7 +23,6 @@ const FAST_KILL = { hupWaitMs: 150, termWaitMs: 150, killWaitMs: 500 };
 
 export interface SessionHooks {
   output(sessionId: string, seq: number, chars: number, frame: string): void;
-  lines(rows: LineRow[]): void;
   state(sessionId: string, state: SessionState, previous: SessionState): void;
   exit(sessionId: string, exit: PtyExit): void;
 }
@@ -45,44 +30,29 @@ export interface SessionHooks {
 export class Session {
   readonly id: string;
   private readonly pty: PtyProcess;
-  private readonly term: InstanceType<typeof Terminal>;
-  private readonly serializer: InstanceType<typeof SerializeAddon>;
-  private readonly tracker: LineTracker;
-  private readonly modes: ModeTracker;
   private readonly batcher: OutputBatcher;
   private readonly ring = new ResumeRing();
   private readonly flow: FlowControl;
   private readonly stateTracker: StateTracker;
   private readonly statePoll: NodeJS.Timeout;
   private outputSinceStateCheck = true;
+  private classifying = false;
   private exited = false;
   private readonly exitWaiters: (() => void)[] = [];
 
   constructor(
     spec: SpawnSpec,
     env: Record<string, string>,
-    private readonly maxBufferSize: number,
+    maxBufferSize: number,
+    private readonly emulator: Emulator,
     private readonly hooks: SessionHooks,
   ) {
     this.id = spec.sessionId;
-    this.term = new Terminal({
-      cols: spec.cols,
-      rows: spec.rows,
-      scrollback: maxBufferSize,
-      allowProposedApi: true,
-      // `clear` then pushes the screen into scrollback, so history keeps what it erased.
-      scrollOnEraseInDisplay: true,
-    });
-    this.serializer = new SerializeAddon();
-    this.term.loadAddon(this.serializer);
-    this.modes = new ModeTracker(this.term);
-    this.tracker = new LineTracker(this.term, (lines) => this.emitLines(lines));
     this.batcher = new OutputBatcher((data) => this.sendBatch(data));
     this.stateTracker = new StateTracker({
       idleDebounceMs: IDLE_DEBOUNCE_MS,
       onChange: (state, previous) => this.hooks.state(this.id, state, previous),
     });
-    const profile = spec.profile;
     this.pty = PtyProcess.spawn({
       file: spec.file,
       args: spec.args,
@@ -92,8 +62,10 @@ export class Session {
       rows: spec.rows,
     });
     this.flow = new FlowControl((paused) => (paused ? this.pty.pause() : this.pty.resume()));
+    emulator.open(this.id, spec.cols, spec.rows, maxBufferSize, (chars) => this.flow.parsed(chars));
     this.pty.onData((data) => this.onPtyData(data));
     this.pty.onExit((exit) => void this.onPtyExit(exit));
+    const profile = spec.profile;
     this.statePoll = setInterval(() => this.checkState(profile), STATE_POLL_INTERVAL_MS);
   }
 
@@ -102,15 +74,11 @@ export class Session {
   }
 
   private onPtyData(data: string): void {
-    const start = this.flow.fedSeq;
-    this.ring.push(start, data);
+    this.ring.push(this.flow.fedSeq, data);
     this.flow.fed(data.length);
     this.batcher.push(data);
+    this.emulator.write(this.id, data);
     this.outputSinceStateCheck = true;
-    this.term.write(data, () => {
-      this.flow.parsed(data.length);
-      this.tracker.poll();
-    });
   }
 
   private sendBatch(data: string): void {
@@ -120,29 +88,20 @@ export class Session {
     this.hooks.output(this.id, seq, data.length, terminalOutputFrame(this.id, data, seq));
   }
 
-  private emitLines(lines: TrackedLine[]): void {
-    if (lines.length === 0) return;
-    this.hooks.lines(
-      lines.map((l) => ({ session_id: this.id, line_number: l.lineNumber, text: l.text, timestamp: l.timestamp })),
-    );
-  }
-
-  private screenRows(): string[] {
-    const buffer = this.term.buffer.active;
-    const rows: string[] = [];
-    for (let y = 0; y < this.term.rows; y++) {
-      rows.push(buffer.getLine(buffer.baseY + y)?.translateToString(true) ?? '');
-    }
-    return rows;
-  }
-
   private checkState(profile: SpawnSpec['profile']): void {
     if (this.exited) return;
     if (profile === 'shell') {
       this.stateTracker.observe(classifyShell(readShellProbe(this.pty.pid)));
-    } else if (this.outputSinceStateCheck) {
+    } else if (this.outputSinceStateCheck && !this.classifying) {
       this.outputSinceStateCheck = false;
-      this.stateTracker.observe(classifyClaudeScreen(this.screenRows()));
+      this.classifying = true;
+      this.emulator.request(this.id, 'classify').then(
+        ({ observed }) => {
+          this.classifying = false;
+          if (!this.exited) this.stateTracker.observe(observed);
+        },
+        () => (this.classifying = false),
+      );
     }
     this.stateTracker.tick();
   }
@@ -154,8 +113,7 @@ export class Session {
   resize(cols: number, rows: number): void {
     if (this.exited) return;
     this.pty.resize(cols, rows);
-    this.term.resize(cols, rows);
-    this.tracker.poll();
+    this.emulator.resize(this.id, cols, rows);
   }
 
   credit(chars: number): void {
@@ -167,25 +125,23 @@ export class Session {
   }
 
   /** The screen at a known seq: everything sent before the reply has seq ≤ the reply's seq. */
-  snapshot(since: number | null): Promise<SnapshotResult> {
+  async snapshot(since: number | null): Promise<SnapshotResult> {
     this.batcher.flush();
     const seq = this.flow.fedSeq;
-    const { cols, rows } = this.term;
     if (since !== null) {
       const delta = this.ring.since(since, seq);
-      if (delta !== undefined) return Promise.resolve({ mode: 'delta', data: delta, seq, since, cols, rows });
+      if (delta !== undefined) {
+        // cols/rows of the live terminal are only needed for snapshots; a delta continues a screen.
+        return { mode: 'delta', data: delta, seq, since, cols: 0, rows: 0 };
+      }
     }
-    return new Promise((resolve) => {
-      // Queued behind every write so far: the callback sees the screen exactly at `seq`.
-      this.term.write('', () => {
-        const data = this.serializer.serialize({ scrollback: this.maxBufferSize }) + this.modes.restoreSequence();
-        resolve({ mode: 'snapshot', data, seq, since: null, cols: this.term.cols, rows: this.term.rows });
-      });
-    });
+    // Queued in the emulator behind every write so far: the answer is the screen exactly at `seq`.
+    const snap = await this.emulator.request(this.id, 'snapshot');
+    return { mode: 'snapshot', data: snap.data, seq, since: null, cols: snap.cols, rows: snap.rows };
   }
 
-  recent(): RecentResult {
-    return { lines: this.tracker.pendingScreenLines(), firstLineNumber: this.tracker.nextLineNumber };
+  recent(): Promise<RecentResult> {
+    return this.emulator.request(this.id, 'recent');
   }
 
   private async onPtyExit(exit: PtyExit): Promise<void> {
@@ -193,10 +149,8 @@ export class Session {
     this.exited = true;
     clearInterval(this.statePoll);
     this.batcher.flush();
-    // Let the terminal parse the last output before the screen goes to history.
-    await new Promise<void>((resolve) => this.term.write('', resolve));
-    this.tracker.poll();
-    this.tracker.flushScreen();
+    // The last output is parsed and the screen goes to history before the exit is reported.
+    await this.emulator.request(this.id, 'finish').catch(() => undefined);
     this.stateTracker.exited();
     // Background jobs of an exited shell must not outlive their session.
     await killProcessTree(this.pty.pid).catch(() => undefined);
@@ -216,9 +170,7 @@ export class Session {
 
   private dispose(): void {
     this.batcher.dispose();
-    this.tracker.dispose();
-    this.modes.dispose();
+    this.emulator.close(this.id);
     this.pty.dispose();
-    this.term.dispose();
   }
 }
