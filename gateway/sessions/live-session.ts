@@ -17,7 +17,7 @@ export const ATTACH_QUEUE_MAX_CHARS = 4 * 1024 * 1024;
 export interface QueuedOutput {
   seq: number;
   chars: number;
-  frame: string;
+  frame: Buffer;
 }
 
 export class ViewerState {

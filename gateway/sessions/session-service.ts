@@ -379,10 +379,16 @@ export class SessionService {
     }
   }
 
-  private fanOut(live: LiveSession, seq: number, chars: number, frame: string): void {
+  private fanOut(live: LiveSession, seq: number, chars: number, text: string): void {
     live.lastSeq = seq;
     live.lastActivityAt = Date.now();
     live.activityDirty = true;
+    if (live.viewers.size === 0) {
+      live.grantCredit();
+      return;
+    }
+    // UTF-8 encoded once here; every viewer's socket sends the same bytes.
+    const frame = Buffer.from(text);
     for (const [viewer, state] of live.viewers) {
       if (state.attaching) {
         state.queue.push({ seq, chars, frame });
@@ -395,7 +401,7 @@ export class SessionService {
     live.grantCredit();
   }
 
-  private deliver(live: LiveSession, viewer: Viewer, state: ViewerState, seq: number, frame: string): void {
+  private deliver(live: LiveSession, viewer: Viewer, state: ViewerState, seq: number, frame: Buffer): void {
     if (!state.behind) state.lastProgressAt = Date.now();
     state.sentSeq = seq;
     viewer.sendText(frame, (err) => {

@@ -7,7 +7,7 @@ export interface Viewer {
   readonly userId: string;
   readonly role: Role;
   /** Sends an already-serialised frame; `onWritten` fires once it has left the process. */
-  sendText(text: string, onWritten?: (err?: Error) => void): void;
+  sendText(text: string | Buffer, onWritten?: (err?: Error) => void): void;
   readonly bufferedAmount: number;
   /** Tells the client why it was detached from a session (the socket stays open). */
   notifyDetached(sessionId: string, code: ErrorCode, message: string): void;

@@ -80,12 +80,13 @@ export class ClientConnection implements RegisteredClient {
     return this.ws.bufferedAmount;
   }
 
-  sendText(text: string, onWritten?: (err?: Error) => void): void {
+  sendText(text: string | Buffer, onWritten?: (err?: Error) => void): void {
     if (this.ws.readyState !== this.ws.OPEN) {
       onWritten?.(new Error('socket closed'));
       return;
     }
-    this.ws.send(text, onWritten);
+    // A Buffer is sent as a text frame as is: encoded once for every viewer, not once each.
+    this.ws.send(text, { binary: false }, onWritten);
   }
 
   send(msg: ServerMessage): void {
