@@ -3,6 +3,7 @@
  * output ring for resume, flow control and the state detector. Its headless terminal (screen
  * truth for replay, history and state) lives in the worker's emulator thread.
  */
+import { AppError } from '../common/errors.js';
 import type { RecentResult, SnapshotResult, SpawnSpec } from '../common/ipc.js';
 import { terminalOutputFrame } from '../common/ipc.js';
 import type { SessionState } from '../common/models.js';
@@ -126,6 +127,7 @@ export class Session {
 
   /** The screen at a known seq: everything sent before the reply has seq ≤ the reply's seq. */
   async snapshot(since: number | null): Promise<SnapshotResult> {
+    if (this.exited) throw new AppError('SESSION_NOT_RUNNING');
     this.batcher.flush();
     const seq = this.flow.fedSeq;
     if (since !== null) {
@@ -141,6 +143,7 @@ export class Session {
   }
 
   recent(): Promise<RecentResult> {
+    if (this.exited) return Promise.resolve({ lines: [], firstLineNumber: 0 });
     return this.emulator.request(this.id, 'recent');
   }
 
