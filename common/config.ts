@@ -65,6 +65,7 @@ const envSchema = z.object({
   LOGIN_FAILURE_WINDOW_MS: int(1000).default(15 * 60_000),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
   TRUST_PROXY: bool.default(false),
+  DB_MAX_SIZE_MB: z.coerce.number().min(0).default(0),
 });
 
 export type Profile = 'claude' | 'shell';
@@ -105,6 +106,8 @@ export interface Config {
   readonly loginFailureWindowMs: number;
   readonly shutdownTimeoutMs: number;
   readonly trustProxy: boolean;
+  /** 0 = unlimited; otherwise writes past this size fail exactly as on a full disk. */
+  readonly dbMaxSizeBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -231,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root: string = 
     loginFailureWindowMs: e.LOGIN_FAILURE_WINDOW_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     trustProxy: e.TRUST_PROXY,
+    dbMaxSizeBytes: Math.floor(e.DB_MAX_SIZE_MB * 1024 * 1024),
   });
 }
 

@@ -11,6 +11,8 @@ import type { CloseReason, Profile, SessionState } from './models.js';
 export interface WorkerConfig {
   workerId: number;
   dbPath: string;
+  /** DB_MAX_SIZE_MB in bytes (0 = unlimited), applied to the worker's own connection. */
+  dbMaxSizeBytes: number;
   maxBufferSize: number;
   logLevel: string;
   logDir: string;

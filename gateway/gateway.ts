@@ -57,20 +57,28 @@ export class Gateway {
   private readonly origins: string[];
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
+  /** The last history-writer status of each worker. */
+  private readonly historyByWorker = new Map<number, 'ok' | 'full' | 'error'>();
 
   constructor(
     readonly config: Config,
     readonly log: Logger,
   ) {
     this.origins = [...config.allowedOrigins];
-    this.db = openDatabase(config.dbPath, { synchronous: 'FULL' });
+    this.db = openDatabase(config.dbPath, { synchronous: 'FULL', maxSizeBytes: config.dbMaxSizeBytes });
     const applied = migrate(this.db);
     if (applied.length > 0) log.info({ applied }, 'database migrated');
     this.hasher = new PasswordHasher(config.bcryptRounds);
     this.auth = new AuthService(this.db, config, this.hasher, log);
     this.supervisor = new Supervisor(
       config.workerCount,
-      { dbPath: config.dbPath, maxBufferSize: config.maxBufferSize, logLevel: config.logLevel, logDir: config.logDir },
+      {
+        dbPath: config.dbPath,
+        dbMaxSizeBytes: config.dbMaxSizeBytes,
+        maxBufferSize: config.maxBufferSize,
+        logLevel: config.logLevel,
+        logDir: config.logDir,
+      },
       log,
     );
     const registry = new ClientRegistry();
@@ -88,6 +96,15 @@ export class Gateway {
     });
     this.auth.on('login', (result) => this.metrics.logins.inc({ result }));
     this.supervisor.on('restarted', () => this.metrics.workerRestarts.inc());
+    this.supervisor.on('event', (worker, e) => {
+      if (e.type !== 'history') return;
+      const state = e.ok ? 'ok' : e.errorCode === 'STORAGE_FULL' ? 'full' : 'error';
+      if (this.historyByWorker.get(worker.config.workerId) !== state) {
+        this.historyByWorker.set(worker.config.workerId, state);
+        if (state !== 'ok') log.error({ workerId: worker.config.workerId, state }, 'history writes failing');
+        else log.info({ workerId: worker.config.workerId }, 'history writes resumed');
+      }
+    });
     this.supervisor.on('rtt', (seconds) => this.metrics.ipcRoundTrip.observe(seconds));
     const stale = this.sessions.repo.markStaleRunningTerminated();
     if (stale > 0) log.warn({ sessions: stale }, 'sessions of the previous run marked terminated');
@@ -119,7 +136,15 @@ export class Gateway {
       trustProxy: config.trustProxy,
       log,
       routes: [
-        ['/', healthRoutes({ db: this.db, startedAt: this.startedAt, workers: () => this.supervisor.stats() })],
+        [
+          '/',
+          healthRoutes({
+            db: this.db,
+            startedAt: this.startedAt,
+            workers: () => this.supervisor.stats(),
+            history: () => this.historyHealth(),
+          }),
+        ],
         ['/', metricsRoutes({ token: config.metricsToken, metrics: this.metrics, supervisor: this.supervisor })],
         ['/api/auth', authRoutes(this.auth)],
         ['/api/sessions', sessionRoutes(this.db, this.auth, this.sessions)],
@@ -141,6 +166,12 @@ export class Gateway {
       version: VERSION,
       onMessage: (type) => this.metrics.wsMessages.inc({ type }),
     });
+  }
+
+  private historyHealth(): 'ok' | 'full' | 'error' {
+    const states = [...this.historyByWorker.values()];
+    if (states.includes('full')) return 'full';
+    return states.includes('error') ? 'error' : 'ok';
   }
 
   async start(): Promise<number> {

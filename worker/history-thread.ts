@@ -21,8 +21,8 @@ export const MAX_QUEUED_ROWS = 500_000;
 const port = parentPort;
 if (!port) throw new Error('history-thread must run as a worker thread');
 
-const { dbPath } = workerData as { dbPath: string };
-const db = openDatabase(dbPath, { synchronous: 'NORMAL' });
+const { dbPath, maxSizeBytes } = workerData as { dbPath: string; maxSizeBytes: number };
+const db = openDatabase(dbPath, { synchronous: 'NORMAL', maxSizeBytes });
 const lines = new LinesRepository(db);
 let queue: LineRow[] = [];
 let waiters: number[] = [];

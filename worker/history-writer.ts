@@ -38,10 +38,13 @@ export class HistoryWriter {
 
   constructor(
     dbPath: string,
+    maxSizeBytes: number,
     onStatus: (status: HistoryStatus) => void,
     private readonly onPressure: (pressure: boolean) => void = () => undefined,
   ) {
-    this.thread = startThread(siblingModule(import.meta.url, 'history-thread'), { workerData: { dbPath } });
+    this.thread = startThread(siblingModule(import.meta.url, 'history-thread'), {
+      workerData: { dbPath, maxSizeBytes },
+    });
     this.thread.on('message', (msg: HistoryThreadOut) => {
       if (msg.type === 'status') {
         if (msg.ok) {

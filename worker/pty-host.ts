@@ -27,6 +27,7 @@ export class PtyHost {
   ) {
     this.history = new HistoryWriter(
       config.dbPath,
+      config.dbMaxSizeBytes,
       (status) => {
         if (status.ok) {
           historyLines.inc(status.linesWritten);

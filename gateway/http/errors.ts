@@ -1,7 +1,7 @@
 /** The one express error middleware: catalogue codes out, never a stack trace. */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { ZodError } from 'zod';
-import { isDiskFull } from '../../common/db/open.js';
+import { storageError } from '../../common/db/open.js';
 import { AppError, errorBody, isAppError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 
@@ -34,8 +34,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     else if (e?.type === 'entity.parse.failed') appError = new AppError('INVALID_JSON');
     else if (e?.type === 'charset.unsupported' || e?.type === 'encoding.unsupported')
       appError = new AppError('UNSUPPORTED_MEDIA_TYPE');
-    else if (isDiskFull(err)) appError = new AppError('STORAGE_FULL');
-    else if (e?.code === 'SQLITE_BUSY' || e?.code === 'SQLITE_IOERR') appError = new AppError('DB_UNAVAILABLE');
+    else if (storageError(err)) appError = storageError(err) as AppError;
     else if (e?.status === 400 || e?.status === 404)
       appError = new AppError(e.status === 400 ? 'VALIDATION_FAILED' : 'NOT_FOUND');
     else {

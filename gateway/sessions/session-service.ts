@@ -81,10 +81,22 @@ export class SessionService {
     private readonly events: SessionEvents,
   ) {
     this.repo = new SessionsRepository(db);
-    supervisor.on('event', (worker, event) => this.onWorkerEvent(worker, event));
-    supervisor.on('crashed', (_workerId, ids) => this.onWorkerCrashed(ids));
-    this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    supervisor.on('event', (worker, event) => this.guarded('worker event', () => this.onWorkerEvent(worker, event)));
+    supervisor.on('crashed', (_workerId, ids) => this.guarded('worker crash', () => this.onWorkerCrashed(ids)));
+    this.sweepTimer = setInterval(() => this.guarded('sweep', () => this.sweep()), SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
+  }
+
+  /**
+   * Event handlers write session rows; a full disk or a locked database must not take the
+   * gateway down with them (the row catches up at the next write).
+   */
+  private guarded(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error({ err, what }, 'session bookkeeping failed');
+    }
   }
 
   get liveCount(): number {
@@ -424,8 +436,12 @@ export class SessionService {
     if (this.live.get(live.id) !== live) return;
     this.live.delete(live.id);
     live.worker.sessions.delete(live.id);
-    this.repo.markEnded(live.id, STATUS_FOR_REASON[reason], reason, exitCode, signal);
-    this.repo.touch(live.id, live.lastActivityAt);
+    // Clients are told even if the row cannot be written now (full disk): a row left `running`
+    // becomes `terminated` at the next start.
+    this.guarded('end session', () => {
+      this.repo.markEnded(live.id, STATUS_FOR_REASON[reason], reason, exitCode, signal);
+      this.repo.touch(live.id, live.lastActivityAt);
+    });
     this.events.closed(reason);
     const text = JSON.stringify({
       type: 'session_closed',

@@ -4,6 +4,7 @@
  */
 import crypto from 'node:crypto';
 import type { WebSocket } from 'ws';
+import { storageError } from '../../common/db/open.js';
 import { AppError, type ErrorCode, isAppError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import {
@@ -175,8 +176,8 @@ export class ClientConnection implements RegisteredClient {
     try {
       await this.dispatch(this.principal, msg);
     } catch (err) {
-      const e = isAppError(err) ? err : new AppError('INTERNAL_ERROR');
-      if (!isAppError(err)) this.deps.log.error({ err, type: msg.type }, 'ws handler failed');
+      const e = isAppError(err) ? err : (storageError(err) ?? new AppError('INTERNAL_ERROR'));
+      if (e.code === 'INTERNAL_ERROR') this.deps.log.error({ err, type: msg.type }, 'ws handler failed');
       if (SESSION_SCOPED.has(msg.type)) {
         const sessionId = 'sessionId' in msg ? msg.sessionId : undefined;
         this.send({

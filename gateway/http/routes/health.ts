@@ -5,6 +5,8 @@ export interface HealthDeps {
   db: Db;
   startedAt: number;
   workers: () => { ready: number; total: number };
+  /** 'full' / 'error' while a worker's history writer cannot commit (lines wait in its queue). */
+  history: () => 'ok' | 'full' | 'error';
 }
 
 /** A real query, not a flag: a locked or missing database answers 503. */
@@ -27,6 +29,7 @@ export function healthRoutes(deps: HealthDeps): Router {
       uptimeS: Math.round((Date.now() - deps.startedAt) / 1000),
       db: db ? 'ok' : 'error',
       workers,
+      history: deps.history(),
     });
   });
   return r;
