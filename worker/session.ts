@@ -9,6 +9,7 @@ import { terminalOutputFrame } from '../common/ipc.js';
 import type { SessionState } from '../common/models.js';
 import type { Emulator } from './emulator.js';
 import { FlowControl } from './flow-control.js';
+import { ptyPaused } from './metrics.js';
 import { OutputBatcher } from './output-batcher.js';
 import { killProcessTree } from './process-tree.js';
 import { type PtyExit, PtyProcess } from './pty-process.js';
@@ -39,6 +40,8 @@ export class Session {
   private outputSinceStateCheck = true;
   private classifying = false;
   private exited = false;
+  private cols: number;
+  private rows: number;
   private readonly exitWaiters: (() => void)[] = [];
 
   constructor(
@@ -49,6 +52,8 @@ export class Session {
     private readonly hooks: SessionHooks,
   ) {
     this.id = spec.sessionId;
+    this.cols = spec.cols;
+    this.rows = spec.rows;
     this.batcher = new OutputBatcher((data) => this.sendBatch(data));
     this.stateTracker = new StateTracker({
       idleDebounceMs: IDLE_DEBOUNCE_MS,
@@ -62,7 +67,14 @@ export class Session {
       cols: spec.cols,
       rows: spec.rows,
     });
-    this.flow = new FlowControl((paused) => (paused ? this.pty.pause() : this.pty.resume()));
+    this.flow = new FlowControl((paused) => {
+      if (paused) {
+        ptyPaused.inc();
+        this.pty.pause();
+      } else {
+        this.pty.resume();
+      }
+    });
     emulator.open(this.id, spec.cols, spec.rows, maxBufferSize, (chars) => this.flow.parsed(chars));
     this.pty.onData((data) => this.onPtyData(data));
     this.pty.onExit((exit) => void this.onPtyExit(exit));
@@ -115,6 +127,8 @@ export class Session {
     if (this.exited) return;
     this.pty.resize(cols, rows);
     this.emulator.resize(this.id, cols, rows);
+    this.cols = cols;
+    this.rows = rows;
   }
 
   credit(chars: number): void {
@@ -132,10 +146,7 @@ export class Session {
     const seq = this.flow.fedSeq;
     if (since !== null) {
       const delta = this.ring.since(since, seq);
-      if (delta !== undefined) {
-        // cols/rows of the live terminal are only needed for snapshots; a delta continues a screen.
-        return { mode: 'delta', data: delta, seq, since, cols: 0, rows: 0 };
-      }
+      if (delta !== undefined) return { mode: 'delta', data: delta, seq, since, cols: this.cols, rows: this.rows };
     }
     // Queued in the emulator behind every write so far: the answer is the screen exactly at `seq`.
     const snap = await this.emulator.request(this.id, 'snapshot');

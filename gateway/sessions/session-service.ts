@@ -64,6 +64,11 @@ const STATUS_FOR_REASON: Record<CloseReason, Exclude<SessionStatus, 'running'>> 
   crashed: 'crashed',
 };
 
+function bufferMessage(sessionId: string, snap: SnapshotResult, requestId: RequestId): ServerMessage {
+  const { data, seq, cols, rows, mode, since } = snap;
+  return { type: 'session_buffer', requestId, sessionId, data, seq, cols, rows, mode, since };
+}
+
 export class SessionService {
   readonly repo: SessionsRepository;
   private readonly live = new Map<string, LiveSession>();
@@ -245,19 +250,7 @@ export class SessionService {
       throw err;
     }
     if (live.viewers.get(viewer) !== state) return; // detached meanwhile
-    viewer.sendText(
-      JSON.stringify({
-        type: 'session_buffer',
-        requestId,
-        sessionId,
-        data: snap.data,
-        seq: snap.seq,
-        cols: snap.cols,
-        rows: snap.rows,
-        mode: snap.mode,
-        since: snap.since,
-      } satisfies ServerMessage),
-    );
+    viewer.sendText(JSON.stringify(bufferMessage(sessionId, snap, requestId)));
     state.startAt(snap.seq);
     state.attaching = false;
     for (const q of state.queue) if (q.seq > snap.seq) this.deliver(live, viewer, state, q.seq, q.frame);
@@ -269,17 +262,7 @@ export class SessionService {
   async buffer(principal: Principal, sessionId: string, requestId: RequestId): Promise<ServerMessage> {
     const live = this.liveOwned(principal, sessionId);
     const snap = await live.worker.request<'snapshot'>({ type: 'snapshot', sessionId, since: null });
-    return {
-      type: 'session_buffer',
-      requestId,
-      sessionId,
-      data: snap.data,
-      seq: snap.seq,
-      cols: snap.cols,
-      rows: snap.rows,
-      mode: snap.mode,
-      since: null,
-    };
+    return bufferMessage(sessionId, snap, requestId);
   }
 
   detach(principal: Principal, sessionId: string, viewer: Viewer): void {

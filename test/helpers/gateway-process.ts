@@ -43,6 +43,22 @@ export function descendants(pid: number): number[] {
   return out;
 }
 
+/** Every live process whose session id is `sid`: a PTY's whole tree, even reparented to init. */
+export function sessionMembers(sid: number): number[] {
+  const out: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[3]) === sid && fields[0] !== 'Z') out.push(Number(e));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
 /** The gateway's worker processes: its direct children running worker/main. */
 export function workerPids(gatewayPid: number): number[] {
   const out: number[] = [];

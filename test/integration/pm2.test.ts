@@ -6,7 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { registerUser } from '../helpers/api.js';
-import { isAlive, ROOT, waitFor } from '../helpers/gateway-process.js';
+import { isAlive, ROOT, sessionMembers, waitFor } from '../helpers/gateway-process.js';
 import { TestClient } from '../helpers/ws-client.js';
 
 function freePort(): Promise<number> {
@@ -16,21 +16,6 @@ function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-function sessionMembers(sid: number): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((e) => {
-      if (!/^\d+$/.test(e)) return false;
-      try {
-        const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]) === sid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 }
 
 describe('running under PM2 (ecosystem.config.js as shipped)', function () {
