@@ -10,9 +10,13 @@
 export const FLOW_HIGH_WATERMARK_CHARS = 1_000_000;
 /** ...and resumes it once the viewers have caught up to here. */
 export const FLOW_LOW_WATERMARK_CHARS = 250_000;
-/** Unparsed terminal input that pauses the PTY (DESIGN.md: ≈1 MB → pause, 256 KB → resume). */
-export const PARSE_HIGH_WATERMARK_CHARS = 1_000_000;
-export const PARSE_LOW_WATERMARK_CHARS = 256 * 1024;
+/**
+ * Unparsed terminal input that pauses the PTY. DESIGN.md's anchor is ≈1 MB → pause, 256 KB →
+ * resume; half of that keeps the emulator thread's queue (shared by the worker's sessions)
+ * short, so an attach's snapshot is not queued behind seconds of other sessions' parsing.
+ */
+export const PARSE_HIGH_WATERMARK_CHARS = 512 * 1024;
+export const PARSE_LOW_WATERMARK_CHARS = 128 * 1024;
 
 export class FlowControl {
   sentSeq = 0;
@@ -21,7 +25,7 @@ export class FlowControl {
   parsedSeq = 0;
   private paused = false;
   private released = false;
-  /** The history writer is behind (shared by every session of the worker). */
+  /** The history writer is behind with this session's lines. */
   historyBehind = false;
 
   constructor(private readonly setPaused: (paused: boolean) => void) {}

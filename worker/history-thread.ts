@@ -70,7 +70,15 @@ function commit(): void {
     }
     queue = queue.slice(batch.length);
     full = false;
-    post({ type: 'status', ok: true, linesWritten: batch.length, writeMs: performance.now() - started });
+    const bySession = new Map<string, number>();
+    for (const row of batch) bySession.set(row.session_id, (bySession.get(row.session_id) ?? 0) + 1);
+    post({
+      type: 'status',
+      ok: true,
+      linesWritten: batch.length,
+      writeMs: performance.now() - started,
+      bySession: [...bySession],
+    });
   }
   for (const id of waiters) post({ type: 'flushed', id, dropped });
   waiters = [];

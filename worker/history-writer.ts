@@ -16,12 +16,13 @@ export const HANDOFF_MAX_ROWS = 500;
 export const FLUSH_TIMEOUT_MS = 5000;
 
 /**
- * Lines handed to the writer but not yet committed. Past the high mark every PTY of this worker
- * is paused until the writer is back under the low mark: output is slowed to what SQLite can
- * keep, never dropped, and the queue cannot grow without bound (`yes` makes ~2.7M lines/s).
+ * Lines of one session handed to the writer but not yet committed. Past the high mark that
+ * session's PTY is paused until the writer is back under the low mark: its output is slowed to
+ * what SQLite can keep, never dropped, and the queue cannot grow without bound (`yes` makes
+ * ~2.7M lines/s). Per session, so a firehose never pauses the session someone is typing in.
  */
-export const HISTORY_PRESSURE_HIGH_ROWS = 50_000;
-export const HISTORY_PRESSURE_LOW_ROWS = 10_000;
+export const HISTORY_PRESSURE_HIGH_ROWS = 20_000;
+export const HISTORY_PRESSURE_LOW_ROWS = 5_000;
 
 export type HistoryStatus = Extract<HistoryThreadOut, { type: 'status' }>;
 
@@ -32,15 +33,15 @@ export class HistoryWriter {
   private nextFlushId = 1;
   private readonly flushes = new Map<number, () => void>();
   private closed: Promise<void> | undefined;
-  private uncommitted = 0;
-  private underPressure = false;
+  private readonly uncommitted = new Map<string, number>();
+  private readonly pressured = new Set<string>();
   private failing = false;
 
   constructor(
     dbPath: string,
     maxSizeBytes: number,
     onStatus: (status: HistoryStatus) => void,
-    private readonly onPressure: (pressure: boolean) => void = () => undefined,
+    private readonly onPressure: (sessionId: string, pressure: boolean) => void = () => undefined,
   ) {
     this.thread = startThread(siblingModule(import.meta.url, 'history-thread'), {
       workerData: { dbPath, maxSizeBytes },
@@ -49,15 +50,12 @@ export class HistoryWriter {
       if (msg.type === 'status') {
         if (msg.ok) {
           this.failing = false;
-          this.committed(msg.linesWritten);
+          for (const [sessionId, rows] of msg.bySession ?? []) this.committed(sessionId, rows);
         } else {
           // Disk full or DB trouble: sessions keep running (their lines wait in the writer's
           // bounded queue) rather than freezing until an operator frees space.
           this.failing = true;
-          if (this.underPressure) {
-            this.underPressure = false;
-            this.onPressure(false);
-          }
+          for (const sessionId of [...this.pressured]) this.release(sessionId);
         }
         onStatus(msg);
       } else if (msg.type === 'flushed') {
@@ -71,20 +69,30 @@ export class HistoryWriter {
     this.thread.postMessage(msg);
   }
 
-  private committed(n: number): void {
-    this.uncommitted = Math.max(0, this.uncommitted - n);
-    if (this.underPressure && this.uncommitted < HISTORY_PRESSURE_LOW_ROWS) {
-      this.underPressure = false;
-      this.onPressure(false);
-    }
+  private release(sessionId: string): void {
+    this.pressured.delete(sessionId);
+    this.onPressure(sessionId, false);
+  }
+
+  private committed(sessionId: string, rows: number): void {
+    const left = (this.uncommitted.get(sessionId) ?? 0) - rows;
+    if (left > 0) this.uncommitted.set(sessionId, left);
+    else this.uncommitted.delete(sessionId);
+    if (this.pressured.has(sessionId) && left < HISTORY_PRESSURE_LOW_ROWS) this.release(sessionId);
   }
 
   append(rows: LineRow[]): void {
-    for (const r of rows) this.pending.push(r);
-    this.uncommitted += rows.length;
-    if (!this.underPressure && !this.failing && this.uncommitted > HISTORY_PRESSURE_HIGH_ROWS) {
-      this.underPressure = true;
-      this.onPressure(true);
+    for (const r of rows) {
+      this.pending.push(r);
+      this.uncommitted.set(r.session_id, (this.uncommitted.get(r.session_id) ?? 0) + 1);
+    }
+    if (!this.failing) {
+      for (const [sessionId, n] of this.uncommitted) {
+        if (n > HISTORY_PRESSURE_HIGH_ROWS && !this.pressured.has(sessionId)) {
+          this.pressured.add(sessionId);
+          this.onPressure(sessionId, true);
+        }
+      }
     }
     if (this.pending.length >= HANDOFF_MAX_ROWS) this.handOff();
     else this.timer ??= setTimeout(() => this.handOff(), HANDOFF_INTERVAL_MS);

@@ -17,7 +17,6 @@ export class PtyHost {
   private readonly closeReasons = new Map<string, CloseReason>();
   private readonly history: HistoryWriter;
   private readonly emulator: Emulator;
-  private historyBehind = false;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -37,10 +36,7 @@ export class PtyHost {
         }
         this.emitHistory(status);
       },
-      (pressure) => {
-        this.historyBehind = pressure;
-        for (const s of this.sessions.values()) s.setHistoryBehind(pressure);
-      },
+      (sessionId, pressure) => this.sessions.get(sessionId)?.setHistoryBehind(pressure),
     );
     this.emulator = new Emulator({
       lines: (rows) => this.history.append(rows),
@@ -138,7 +134,6 @@ export class PtyHost {
       exit: (sessionId, exit) => void this.onExit(sessionId, exit.exitCode, exit.signal),
     });
     this.sessions.set(spec.sessionId, session);
-    if (this.historyBehind) session.setHistoryBehind(true);
     this.log.info({ sessionId: spec.sessionId, profile: spec.profile, pid: session.pid }, 'session started');
     return { pid: session.pid };
   }

@@ -5,6 +5,8 @@ import type { HashTask } from './hash-worker.js';
 
 /** Hash threads: one per core leaves the event loop's core shared, not starved (2 cores here). */
 export const HASH_THREADS = Math.max(1, os.availableParallelism());
+/** Lower priority (nice +10) for hash threads than for the event loops that serve terminals. */
+export const HASH_THREAD_NICE = 10;
 
 export class PasswordHasher {
   private readonly pool: Piscina;
@@ -15,6 +17,9 @@ export class PasswordHasher {
       filename: siblingModule(import.meta.url, 'hash-worker').href,
       minThreads: 1,
       maxThreads: HASH_THREADS,
+      // Hashing yields the CPU to PTY I/O and sockets (Linux thread priority via @napi-rs/nice):
+      // a burst of logins must not delay keystroke echo.
+      niceIncrement: HASH_THREAD_NICE,
     });
   }
 
