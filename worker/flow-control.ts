@@ -6,10 +6,15 @@
  * terminal would.
  */
 
-/** Unacknowledged output (UTF-16 units) that pauses the PTY (anchors: VS Code 100k, wetty 2 MiB). */
-export const FLOW_HIGH_WATERMARK_CHARS = 1_000_000;
+/**
+ * Unacknowledged output (UTF-16 units) that pauses the PTY (anchors: VS Code 100k/5k, wetty
+ * 2 MiB/512 KiB). Everything in flight queues in front of other sessions' keystroke echoes
+ * on the same IPC channel, so the window is kept to about what a fast stream moves in a few
+ * batch windows (30 MB/s × 5 ms ≈ 150 KB), not more.
+ */
+export const FLOW_HIGH_WATERMARK_CHARS = 256 * 1024;
 /** ...and resumes it once the viewers have caught up to here. */
-export const FLOW_LOW_WATERMARK_CHARS = 250_000;
+export const FLOW_LOW_WATERMARK_CHARS = 64 * 1024;
 /**
  * Unparsed terminal input that pauses the PTY. DESIGN.md's anchor is ≈1 MB → pause, 256 KB →
  * resume; half of that keeps the emulator thread's queue (shared by the worker's sessions)
