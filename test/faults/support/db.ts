@@ -26,7 +26,9 @@ export interface StoredLine {
 
 export function storedLines(db: Db, sessionId: string): StoredLine[] {
   return db
-    .prepare<[string], StoredLine>('SELECT line_number, text FROM terminal_lines WHERE session_id = ? ORDER BY line_number')
+    .prepare<[string], StoredLine>(
+      'SELECT line_number, text FROM terminal_lines WHERE session_id = ? ORDER BY line_number',
+    )
     .all(sessionId);
 }
 

@@ -3,7 +3,7 @@
  * re-parenting to init), and a last-resort kill so a failing test still leaves nothing behind.
  */
 import fs from 'node:fs';
-import { type GatewayProcess, descendants, isAlive } from '../../helpers/gateway-process.js';
+import { descendants, type GatewayProcess, isAlive } from '../../helpers/gateway-process.js';
 
 export interface Stat {
   pid: number;
