@@ -65,6 +65,7 @@ const envSchema = z.object({
   LOGIN_FAILURE_WINDOW_MS: int(1000).default(15 * 60_000),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
   TRUST_PROXY: bool.default(false),
+  HTTP_HEADERS_TIMEOUT_MS: int(500, 600_000).default(10_000),
   DB_MAX_SIZE_MB: z.coerce.number().min(0).default(0),
 });
 
@@ -106,6 +107,8 @@ export interface Config {
   readonly loginFailureWindowMs: number;
   readonly shutdownTimeoutMs: number;
   readonly trustProxy: boolean;
+  /** A client must send its request headers within this (slowloris). */
+  readonly httpHeadersTimeoutMs: number;
   /** 0 = unlimited; otherwise writes past this size fail exactly as on a full disk. */
   readonly dbMaxSizeBytes: number;
 }
@@ -234,6 +237,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root: string = 
     loginFailureWindowMs: e.LOGIN_FAILURE_WINDOW_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     trustProxy: e.TRUST_PROXY,
+    httpHeadersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
     dbMaxSizeBytes: Math.floor(e.DB_MAX_SIZE_MB * 1024 * 1024),
   });
 }

@@ -32,8 +32,7 @@ import { Supervisor } from './supervisor/supervisor.js';
 import { ClientRegistry } from './ws/client-registry.js';
 import { TerminalSocketServer } from './ws/server.js';
 
-/** Slow clients may not hold a connection open by dribbling headers (slowloris). */
-export const HTTP_HEADERS_TIMEOUT_MS = 10_000;
+/** A whole request (headers and body) must arrive within this. */
 export const HTTP_REQUEST_TIMEOUT_MS = 30_000;
 export const HTTP_KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
@@ -155,9 +154,16 @@ export class Gateway {
       onRequestDone: (method, route, status, seconds) =>
         this.metrics.httpDuration.observe({ method, route, status: String(status) }, seconds),
     });
-    this.server = http.createServer(app);
-    this.server.headersTimeout = HTTP_HEADERS_TIMEOUT_MS;
-    this.server.requestTimeout = HTTP_REQUEST_TIMEOUT_MS;
+    // Slow clients may not hold connections by dribbling headers (slowloris). Node enforces the
+    // timeouts only when it checks, every connectionsCheckingInterval (30 s by default): check
+    // four times per headers timeout so a slow socket lives at most ~1.25 × the setting.
+    const headersTimeout = config.httpHeadersTimeoutMs;
+    this.server = http.createServer(
+      { connectionsCheckingInterval: Math.max(100, Math.floor(headersTimeout / 4)) },
+      app,
+    );
+    this.server.headersTimeout = headersTimeout;
+    this.server.requestTimeout = Math.max(HTTP_REQUEST_TIMEOUT_MS, headersTimeout);
     this.server.keepAliveTimeout = HTTP_KEEP_ALIVE_TIMEOUT_MS;
     this.sockets = new TerminalSocketServer(this.server, registry, this.auth, this.sessions, log, {
       allowedOrigins: this.origins,

@@ -7,11 +7,11 @@ import { AppError } from '../common/errors.js';
 import type { RecentResult, SnapshotResult, SpawnSpec } from '../common/ipc.js';
 import { terminalOutputFrame } from '../common/ipc.js';
 import type { SessionState } from '../common/models.js';
+import { killProcessTree } from '../common/process-tree.js';
 import type { Emulator } from './emulator.js';
 import { FlowControl } from './flow-control.js';
 import { ptyPaused } from './metrics.js';
 import { OutputBatcher } from './output-batcher.js';
-import { killProcessTree } from './process-tree.js';
 import { type PtyExit, PtyProcess } from './pty-process.js';
 import { ResumeRing } from './resume-ring.js';
 import { classifyShell, IDLE_DEBOUNCE_MS, readShellProbe, StateTracker } from './state-detector.js';
@@ -20,8 +20,11 @@ import { classifyShell, IDLE_DEBOUNCE_MS, readShellProbe, StateTracker } from '.
 export const STATE_POLL_INTERVAL_MS = 250;
 /** A close that the process tree does not honour in this time is reported anyway. */
 export const CLOSE_TIMEOUT_MS = 8000;
-/** Grace periods when the gateway vanished: everything must be gone within ~1 s. */
-const FAST_KILL = { hupWaitMs: 150, termWaitMs: 150, killWaitMs: 500 };
+/**
+ * Grace periods when the gateway vanished: nobody will see the output any more, and everything
+ * must be gone well inside the worker's exit deadline, so HUP and TERM get a token wait only.
+ */
+const FAST_KILL = { hupWaitMs: 50, termWaitMs: 50, killWaitMs: 800 };
 
 export interface SessionHooks {
   output(sessionId: string, seq: number, chars: number, frame: string): void;

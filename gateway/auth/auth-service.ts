@@ -80,19 +80,22 @@ export class AuthService extends EventEmitter<AuthEvents> {
       const retry = Math.max(this.perAccount.retryAfterSeconds(accountKey), this.perAddress.retryAfterSeconds(address));
       throw new AppError('RATE_LIMITED', undefined, { retryAfterSeconds: retry });
     }
+    // Counted as a failure before bcrypt runs, so a burst of parallel guesses cannot all pass
+    // the check while the first ones are still being verified; a success takes it back.
+    this.perAccount.recordFailure(accountKey);
+    this.perAddress.recordFailure(address);
     const row = this.users.findByUsername(username);
     const ok =
       row && !row.disabled
         ? await this.hasher.verify(password, row.password_hash)
         : await this.hasher.verifyAgainstDummy(password);
     if (!ok || !row) {
-      this.perAccount.recordFailure(accountKey);
-      this.perAddress.recordFailure(address);
       this.emit('login', 'failure');
       this.log.warn({ username: accountKey, address }, 'login failed');
       throw new AppError('INVALID_CREDENTIALS');
     }
     this.perAccount.reset(accountKey);
+    this.perAddress.forgiveOne(address);
     this.emit('login', 'success');
     this.log.info({ userId: row.id }, 'login');
     return this.issue(row);

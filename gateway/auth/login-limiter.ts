@@ -40,6 +40,14 @@ export class FailureLimiter {
     this.failures.set(key, times);
   }
 
+  /** Takes back the most recent failure of `key` (an attempt counted up front that succeeded). */
+  forgiveOne(key: string): void {
+    const times = this.failures.get(key);
+    if (!times) return;
+    times.pop();
+    if (times.length === 0) this.failures.delete(key);
+  }
+
   reset(key: string): void {
     this.failures.delete(key);
   }

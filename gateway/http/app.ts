@@ -2,7 +2,7 @@
 import path from 'node:path';
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import helmet from 'helmet';
-import { AppError } from '../../common/errors.js';
+import { AppError, errorBody } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { PROJECT_ROOT } from '../../common/paths.js';
 import { errorHandler, notFoundHandler } from './errors.js';
@@ -31,7 +31,8 @@ function cors(allowed: readonly string[]): RequestHandler {
       res.setHeader('Access-Control-Max-Age', '600');
     }
     if (req.method === 'OPTIONS') {
-      res.status(origin && allowed.includes(origin) ? 204 : 403).end();
+      if (origin && allowed.includes(origin)) res.status(204).end();
+      else res.status(403).json(errorBody(new AppError('ORIGIN_NOT_ALLOWED')));
       return;
     }
     next();

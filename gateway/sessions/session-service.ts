@@ -14,6 +14,7 @@ import { AppError } from '../../common/errors.js';
 import type { SnapshotResult, SpawnSpec, WorkerEvent } from '../../common/ipc.js';
 import type { Logger } from '../../common/log.js';
 import type { CloseReason, Profile, SessionInfo, SessionStatus } from '../../common/models.js';
+import { killOrphanedSession } from '../../common/process-tree.js';
 import { DEFAULT_COLS, DEFAULT_ROWS, type RequestId, type ServerMessage } from '../../common/protocol.js';
 import type { Principal } from '../auth/auth-service.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
@@ -193,6 +194,14 @@ export class SessionService {
     // Registered before the spawn so that not one byte of early output is missed.
     this.live.set(id, live);
     worker.sessions.add(id);
+    if (viewer) {
+      // The creator's output queues until it has been told the session exists (startStreaming).
+      const state = new ViewerState();
+      state.startAt(0);
+      live.viewers.set(viewer, state);
+    } else {
+      live.unattachedSince = Date.now();
+    }
     const spec: SpawnSpec = { sessionId: id, profile, file, args, cwd, cols, rows, extraEnv };
     try {
       const { pid } = await worker.request<'create_session'>({ type: 'create_session', spec }, CREATE_TIMEOUT_MS);
@@ -205,15 +214,25 @@ export class SessionService {
     }
     this.events.created(profile);
     this.log.info({ sessionId: id, userId: user.id, profile, workerId: worker.config.workerId }, 'session created');
-    if (viewer) {
-      const state = new ViewerState();
-      state.attaching = false;
-      state.startAt(0);
-      live.viewers.set(viewer, state);
-    } else {
-      live.unattachedSince = Date.now();
-    }
     return this.info(this.repo.get(id) as SessionRow);
+  }
+
+  /** After `session_created` reached the creator: its queued first output, then live output. */
+  startStreaming(sessionId: string, viewer: Viewer): void {
+    const live = this.live.get(sessionId);
+    const state = live?.viewers.get(viewer);
+    if (!live || !state || !state.attaching) return;
+    this.goLive(live, viewer, state, 0);
+  }
+
+  /** Delivers what queued for a viewer after `fromSeq`, then lets it receive live output. */
+  private goLive(live: LiveSession, viewer: Viewer, state: ViewerState, fromSeq: number): void {
+    state.startAt(fromSeq);
+    state.attaching = false;
+    for (const q of state.queue) if (q.seq > fromSeq) this.deliver(live, viewer, state, q.seq, q.frame);
+    state.queue = [];
+    state.queuedChars = 0;
+    live.grantCredit();
   }
 
   private liveOwned(principal: Principal, sessionId: string): LiveSession {
@@ -249,14 +268,10 @@ export class SessionService {
       if (live.viewers.get(viewer) === state) live.viewers.delete(viewer);
       throw err;
     }
-    if (live.viewers.get(viewer) !== state) return; // detached meanwhile
+    // Every request is answered, even one overtaken by a detach or a newer attach.
     viewer.sendText(JSON.stringify(bufferMessage(sessionId, snap, requestId)));
-    state.startAt(snap.seq);
-    state.attaching = false;
-    for (const q of state.queue) if (q.seq > snap.seq) this.deliver(live, viewer, state, q.seq, q.frame);
-    state.queue = [];
-    state.queuedChars = 0;
-    live.grantCredit();
+    if (live.viewers.get(viewer) !== state) return;
+    this.goLive(live, viewer, state, snap.seq);
   }
 
   async buffer(principal: Principal, sessionId: string, requestId: RequestId): Promise<ServerMessage> {
@@ -449,6 +464,15 @@ export class SessionService {
     for (const id of sessionIds) {
       const live = this.live.get(id);
       if (live) this.endSession(live, 'crashed', null, null);
+      // The worker cannot close its sessions any more: reap what they left (nohup'd jobs...).
+      const row = this.repo.get(id);
+      if (row?.pid) {
+        void killOrphanedSession(row.pid, row.created_at).then(
+          (left) =>
+            left.length > 0 && this.log.error({ sessionId: id, left }, 'processes of a crashed session survived'),
+          (err: unknown) => this.log.error({ err, sessionId: id }, 'reaping a crashed session failed'),
+        );
+      }
     }
   }
 

@@ -48,6 +48,7 @@ export class ClientConnection implements RegisteredClient {
   private principal: Principal | undefined;
   private readonly authTimer: NodeJS.Timeout;
   private readonly limiter = new MessageLimiter();
+  private closing = false;
   alive = true;
 
   constructor(
@@ -99,6 +100,7 @@ export class ClientConnection implements RegisteredClient {
   }
 
   close(code: number, reason: string): void {
+    this.closing = true;
     this.ws.close(code, reason);
     // A peer that never answers the close handshake is cut off.
     setTimeout(() => this.ws.terminate(), 2000).unref();
@@ -127,6 +129,9 @@ export class ClientConnection implements RegisteredClient {
   }
 
   private async onMessage(raw: unknown, isBinary: boolean): Promise<void> {
+    // A socket being closed (failed auth, revoked token) is not served any more, even for
+    // frames that arrived in the same TCP segment as the one that failed.
+    if (this.closing) return;
     if (!this.limiter.take()) {
       if (this.limiter.shouldNotify()) {
         this.send({ type: 'error', code: 'RATE_LIMITED', message: 'Too many messages; some were dropped' });
@@ -136,6 +141,7 @@ export class ClientConnection implements RegisteredClient {
     let requestId: RequestId;
     if (isBinary) {
       this.send({ type: 'error', code: 'VALIDATION_FAILED', message: 'Binary frames are not part of the protocol' });
+      if (!this.principal) this.failAuth();
       return;
     }
     let parsed: unknown;
@@ -143,6 +149,7 @@ export class ClientConnection implements RegisteredClient {
       parsed = JSON.parse(String(raw));
     } catch {
       this.send({ type: 'error', code: 'INVALID_JSON', message: 'Each frame must be one JSON object' });
+      if (!this.principal) this.failAuth();
       return;
     }
     if (parsed && typeof parsed === 'object' && 'requestId' in parsed) {
@@ -230,6 +237,7 @@ export class ClientConnection implements RegisteredClient {
       case 'create_session': {
         const session = await s.create(p, msg, this);
         this.send({ type: 'session_created', requestId, session });
+        s.startStreaming(session.id, this);
         this.tellOwnerElsewhere(session.id, { type: 'session_info', session });
         return;
       }

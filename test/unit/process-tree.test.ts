@@ -5,8 +5,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { IPty } from 'node-pty';
 import * as pty from 'node-pty';
-import type { ProcStat } from '../../worker/process-tree.js';
-import { killProcessTree, listSessionProcesses, parseProcStat } from '../../worker/process-tree.js';
+import type { ProcStat } from '../../common/process-tree.js';
+import { killProcessTree, listSessionProcesses, parseProcStat } from '../../common/process-tree.js';
 
 /** Upper bound for a spawned script to reach its "ready" point (generous: CI machines are slow). */
 const READY_TIMEOUT_MS = 10_000;

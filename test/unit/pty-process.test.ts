@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { AppError } from '../../common/errors.js';
-import { killProcessTree } from '../../worker/process-tree.js';
+import { killProcessTree } from '../../common/process-tree.js';
 import type { PtyExit, PtyProcessOptions } from '../../worker/pty-process.js';
 import { PtyProcess } from '../../worker/pty-process.js';
 

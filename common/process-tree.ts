@@ -244,3 +244,46 @@ function sendSignal(pid: number, signal: NodeJS.Signals): void {
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Clock ticks per second of /proc start times (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS_PER_SECOND = 100;
+/** Grace for SIGTERM when reaping a crashed worker's sessions, before SIGKILL. */
+export const ORPHAN_TERM_WAIT_MS = 300;
+/** How long SIGKILL is repeated on what is left of an orphaned session. */
+export const ORPHAN_KILL_WAIT_MS = 1000;
+
+function bootTimeMs(): number {
+  const line = fs
+    .readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('btime '));
+  return Number(line?.split(' ')[1] ?? 0) * 1000;
+}
+
+/**
+ * Kills what is left of a session whose worker died (so its PTY leader is no longer our child):
+ * every process in session `sessionId`. Safe against pid reuse: the kernel does not hand out a
+ * number still in use as a session id, so members of the old session are its own; and a leader
+ * holding that pid but started after the session was created is a stranger, left alone.
+ */
+export async function killOrphanedSession(sessionId: number, createdAtMs: number): Promise<number[]> {
+  if (isProtected(sessionId)) return [];
+  const leader = readProcessTable().get(sessionId);
+  if (leader && bootTimeMs() + (leader.startTime / CLOCK_TICKS_PER_SECOND) * 1000 > createdAtMs + 1000) return [];
+  const members = () =>
+    [...readProcessTable().values()].filter((s) => s.session === sessionId && !isProtected(s.pid)).map((s) => s.pid);
+  for (const [signal, waitMs] of [
+    ['SIGTERM', ORPHAN_TERM_WAIT_MS],
+    ['SIGKILL', ORPHAN_KILL_WAIT_MS],
+  ] as const) {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const live = members();
+      if (live.length === 0) return [];
+      for (const pid of live) sendSignal(pid, signal);
+      if (Date.now() >= deadline) break;
+      await sleep(SCAN_INTERVAL_MS);
+    }
+  }
+  return members();
+}
