@@ -9,8 +9,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { BENCH_DIR } from './lib/gateway.js';
-import { type BenchmarkResult, type Results, benchmarkResult, gitCommit, machineInfo, markdown } from './lib/report.js';
+import { BENCH_DIR, GatewayPool } from './lib/gateway.js';
+import { type BenchmarkResult, benchmarkResult, gitCommit, machineInfo, markdown, type Results } from './lib/report.js';
 import type { BenchContext, Measurement } from './lib/types.js';
 import { SUITE } from './suite.js';
 
@@ -35,7 +35,8 @@ function parseArgs(argv: string[]): Args {
     else args.names.push(a);
   }
   const known = new Set(SUITE.map((b) => b.name));
-  for (const n of args.names) if (!known.has(n)) throw new Error(`unknown benchmark ${n} (known: ${[...known].join(', ')})`);
+  for (const n of args.names)
+    if (!known.has(n)) throw new Error(`unknown benchmark ${n} (known: ${[...known].join(', ')})`);
   return args;
 }
 
@@ -50,7 +51,9 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const selected = args.names.length > 0 ? SUITE.filter((b) => args.names.includes(b.name)) : SUITE;
-  const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+  const t0 = performance.now();
+  const log = (msg: string) =>
+    process.stderr.write(`[bench +${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
   const results: Results = {
     generatedAt: new Date().toISOString(),
     quick: args.quick,
@@ -60,6 +63,7 @@ async function main(): Promise<number> {
   };
   // Shared by all benchmarks: e.g. history-persist reuses the throughput benchmark's streams.
   const cache = new Map<string, unknown>();
+  const pool = new GatewayPool(args.quick);
   let failed = 0;
   for (const b of selected) {
     const rounds = args.rounds ?? (args.quick ? b.rounds.quick : b.rounds.full);
@@ -68,10 +72,22 @@ async function main(): Promise<number> {
     let error: string | undefined;
     for (let round = 0; round < rounds; round++) {
       log(`${b.name}: round ${round + 1}/${rounds}`);
-      const ctx: BenchContext = { quick: args.quick, round, rounds, log: (m) => log(`${b.name}: ${m}`), cache };
+      const ctx: BenchContext = {
+        quick: args.quick,
+        round,
+        rounds,
+        log: (m) => log(`${b.name}: ${m}`),
+        cache,
+        gateway: (env) => pool.lease(env),
+      };
       try {
-        const ms = await withTimeout(b.run(ctx), args.quick ? ROUND_TIMEOUT_MS.quick : ROUND_TIMEOUT_MS.full, `${b.name} round ${round + 1}`);
-        for (const m of ms) log(`${b.name}: ${m.metric} = ${m.value}${m.baseline ? ` (baseline ${m.baseline.value})` : ''}`);
+        const ms = await withTimeout(
+          b.run(ctx),
+          args.quick ? ROUND_TIMEOUT_MS.quick : ROUND_TIMEOUT_MS.full,
+          `${b.name} round ${round + 1}`,
+        );
+        for (const m of ms)
+          log(`${b.name}: ${m.metric} = ${m.value}${m.baseline ? ` (baseline ${m.baseline.value})` : ''}`);
         measured.push(ms);
       } catch (err) {
         error = err instanceof Error ? err.message : String(err);
@@ -83,6 +99,7 @@ async function main(): Promise<number> {
     const r: BenchmarkResult = benchmarkResult(b, measured, (performance.now() - started) / 1000, error);
     results.benchmarks.push(r);
   }
+  await pool.close();
   fs.mkdirSync(args.out, { recursive: true });
   fs.writeFileSync(path.join(args.out, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   const table = markdown(results);

@@ -23,6 +23,12 @@ export class BenchClient {
   private readonly raw = new Map<string, RawOutputHandler>();
   private readonly parsed = new Map<string, ParsedOutputHandler>();
   private nextId = 1;
+  /** performance.now() of each session's latest output frame (also before anyone listened). */
+  readonly lastOutputAt = new Map<string, number>();
+  /** Sessions whose first output never reached this (creating) socket (see waitForPrompt). */
+  lostFirstOutput = 0;
+  /** Each session's first frame: with seq == chars nothing was missed before it. */
+  readonly firstFrame = new Map<string, { seq: number; chars: number }>();
   readonly closed: Promise<void>;
 
   private constructor(readonly ws: WebSocket) {
@@ -47,10 +53,18 @@ export class BenchClient {
   }
 
   private onMessage(buf: Buffer): void {
-    if (buf.length > OUTPUT_PREFIX_BYTES.length && buf.compare(OUTPUT_PREFIX_BYTES, 0, OUTPUT_PREFIX_BYTES.length, 0, OUTPUT_PREFIX_BYTES.length) === 0) {
+    if (
+      buf.length > OUTPUT_PREFIX_BYTES.length &&
+      buf.compare(OUTPUT_PREFIX_BYTES, 0, OUTPUT_PREFIX_BYTES.length, 0, OUTPUT_PREFIX_BYTES.length) === 0
+    ) {
       const idStart = OUTPUT_PREFIX_BYTES.length;
       const idEnd = buf.indexOf(0x22, idStart);
       const sessionId = buf.toString('latin1', idStart, idEnd);
+      this.lastOutputAt.set(sessionId, performance.now());
+      if (!this.firstFrame.has(sessionId)) {
+        const m = JSON.parse(buf.toString('utf8')) as { data: string; seq: number };
+        this.firstFrame.set(sessionId, { seq: m.seq, chars: m.data.length });
+      }
       const rawHandler = this.raw.get(sessionId);
       if (rawHandler) {
         const at = buf.lastIndexOf(SEQ_KEY);
@@ -111,7 +125,8 @@ export class BenchClient {
     const reply = this.next((m) => m.requestId === requestId, timeoutMs);
     this.send({ ...msg, requestId });
     const m = await reply;
-    if (expectType && m.type !== expectType) throw new Error(`expected ${expectType}, got ${JSON.stringify(m).slice(0, 300)}`);
+    if (expectType && m.type !== expectType)
+      throw new Error(`expected ${expectType}, got ${JSON.stringify(m).slice(0, 300)}`);
     return m;
   }
 

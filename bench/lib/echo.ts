@@ -12,6 +12,23 @@ const KEYS_PER_LINE = 500;
 const LINE_SETTLE_MS = 30;
 /** Characters typed, cycling (letters are echoed as themselves). */
 const KEYS = 'abcdefghijklmnopqrstuvwxyz';
+/** An echo that has not come back by then is lost: the benchmark fails instead of hanging. */
+export const KEY_TIMEOUT_MS = 15_000;
+
+/** Resolves with the round trip once `arrived` is called, rejects after KEY_TIMEOUT_MS. */
+export function keyRoundTrip(send: () => void, what: string): { promise: Promise<number>; arrived: () => void } {
+  const t0 = performance.now();
+  let arrived!: () => void;
+  const promise = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what}: no echo within ${KEY_TIMEOUT_MS} ms`)), KEY_TIMEOUT_MS);
+    arrived = () => {
+      clearTimeout(timer);
+      resolve(performance.now() - t0);
+    };
+  });
+  send();
+  return { promise, arrived };
+}
 
 export interface EchoTarget {
   key(ch: string): Promise<number>;
@@ -19,7 +36,11 @@ export interface EchoTarget {
 }
 
 /** Times `count` keystrokes; stops early (returning what it has) once `stop()` says so. */
-export async function measureEcho(target: EchoTarget, count: number, stop: () => boolean = () => false): Promise<number[]> {
+export async function measureEcho(
+  target: EchoTarget,
+  count: number,
+  stop: () => boolean = () => false,
+): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < count && !stop(); i++) {
     if (i > 0 && i % KEYS_PER_LINE === 0) await target.endLine();
@@ -31,11 +52,13 @@ export async function measureEcho(target: EchoTarget, count: number, stop: () =>
 
 /** The same echo through the gateway: a shell session running `cat`. */
 export class SessionEcho implements EchoTarget {
-  private waiting: { ch: string; resolve: (ms: number) => void; t0: number } | undefined;
+  private waiting: { ch: string; arrived: () => void } | undefined;
 
   private constructor(
     private readonly client: BenchClient,
     readonly sessionId: string,
+    /** The session's PTY process (its parent is the worker that runs it). */
+    readonly pid: number,
   ) {}
 
   static async start(client: BenchClient, cols = 120, rows = 30): Promise<SessionEcho> {
@@ -43,22 +66,21 @@ export class SessionEcho implements EchoTarget {
     await waitForPrompt(client, s.id);
     client.type(s.id, 'exec cat\r');
     await waitForPrompt(client, s.id);
-    const echo = new SessionEcho(client, s.id);
+    const echo = new SessionEcho(client, s.id, s.pid);
     client.onOutput(s.id, (data) => {
       const w = echo.waiting;
       if (w && data.includes(w.ch)) {
         echo.waiting = undefined;
-        w.resolve(performance.now() - w.t0);
+        w.arrived();
       }
     });
     return echo;
   }
 
   key(ch: string): Promise<number> {
-    return new Promise((resolve) => {
-      this.waiting = { ch, resolve, t0: performance.now() };
-      this.client.type(this.sessionId, ch);
-    });
+    const rt = keyRoundTrip(() => this.client.type(this.sessionId, ch), `session ${this.sessionId}`);
+    this.waiting = { ch, arrived: rt.arrived };
+    return rt.promise;
   }
 
   async endLine(): Promise<void> {

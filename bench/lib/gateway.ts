@@ -72,3 +72,29 @@ export function nonce(): string {
   nonceCounter++;
   return `n${process.pid}x${nonceCounter}x${Math.floor(Math.random() * 1e6)}`;
 }
+
+/** Environment of the gateway shared by a quick run: what every benchmark needs at once. */
+export const SHARED_GATEWAY_ENV: Record<string, string> = { BCRYPT_ROUNDS: '12', MAX_SESSIONS_PER_USER: '200' };
+
+/** Hands out gateways: fresh per lease in full mode, one shared in quick mode. */
+export class GatewayPool {
+  private shared: Promise<BenchGateway> | undefined;
+
+  constructor(private readonly quick: boolean) {}
+
+  async lease(env: Record<string, string> = {}): Promise<{ gw: BenchGateway; release(): Promise<void> }> {
+    if (this.quick) {
+      this.shared ??= startGateway(SHARED_GATEWAY_ENV);
+      const gw = await this.shared;
+      return { gw, release: async () => undefined };
+    }
+    const gw = await startGateway(env);
+    return { gw, release: () => gw.stop() };
+  }
+
+  async close(): Promise<void> {
+    const shared = this.shared;
+    this.shared = undefined;
+    if (shared) await (await shared).stop();
+  }
+}

@@ -29,7 +29,12 @@ export function writeAsync(term: HeadlessTerminal, data: string): Promise<void> 
  * Feeds `chunks` into a fresh terminal with a LineTracker polled after every write callback
  * (worker/session.ts does exactly this), keeping at most ~1 MB unparsed.
  */
-export async function parseAndTrack(chunks: readonly string[], cols: number, rows: number, scrollback: number): Promise<{ seconds: number; mbPerS: number; lines: number; bytes: number }> {
+export async function parseAndTrack(
+  chunks: readonly string[],
+  cols: number,
+  rows: number,
+  scrollback: number,
+): Promise<{ seconds: number; mbPerS: number; lines: number; bytes: number }> {
   const term = newTerminal(cols, rows, scrollback);
   let lines = 0;
   const tracker = new LineTracker(term, (ls) => (lines += ls.length));
@@ -60,7 +65,11 @@ export async function parseAndTrack(chunks: readonly string[], cols: number, row
 }
 
 /** A terminal with the serializer a worker session loads. */
-export function serializableTerminal(cols: number, rows: number, scrollback: number): { term: HeadlessTerminal; serialize: () => string } {
+export function serializableTerminal(
+  cols: number,
+  rows: number,
+  scrollback: number,
+): { term: HeadlessTerminal; serialize: () => string } {
   const term = newTerminal(cols, rows, scrollback);
   const addon = new SerializeAddon();
   term.loadAddon(addon);

@@ -28,7 +28,9 @@ export class HistoryWatch {
   ) {
     this.db = new Database(dbPath, { readonly: true, fileMustExist: true });
     this.db.pragma('busy_timeout = 5000');
-    this.maxStmt = this.db.prepare<[string], { n: number | null }>('SELECT MAX(line_number) AS n FROM terminal_lines WHERE session_id = ?');
+    this.maxStmt = this.db.prepare<[string], { n: number | null }>(
+      'SELECT MAX(line_number) AS n FROM terminal_lines WHERE session_id = ?',
+    );
   }
 
   committed(): number {
@@ -76,10 +78,16 @@ export class HistoryWatch {
 
   /** After the session ended: gen-output lines stored, all rows, and the highest line number. */
   verify(): { genLines: number; rows: number; maxLine: number } {
-    const genLines = this.db
-      .prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM terminal_lines WHERE session_id = ? AND text GLOB ?')
-      .get(this.sessionId, GEN_LINE_GLOB)?.n ?? 0;
-    const rows = this.db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM terminal_lines WHERE session_id = ?').get(this.sessionId)?.n ?? 0;
+    const genLines =
+      this.db
+        .prepare<[string, string], { n: number }>(
+          'SELECT COUNT(*) AS n FROM terminal_lines WHERE session_id = ? AND text GLOB ?',
+        )
+        .get(this.sessionId, GEN_LINE_GLOB)?.n ?? 0;
+    const rows =
+      this.db
+        .prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM terminal_lines WHERE session_id = ?')
+        .get(this.sessionId)?.n ?? 0;
     return { genLines, rows, maxLine: this.committed() };
   }
 

@@ -38,7 +38,9 @@ export class MarkerScanner {
     }
     this.tail = Buffer.from(data.subarray(Math.max(0, data.length - TAIL_BYTES)));
     if (found < 0) return false;
-    after?.(source.toString('latin1', found + this.marker.length, Math.min(source.length, found + this.marker.length + 32)));
+    after?.(
+      source.toString('latin1', found + this.marker.length, Math.min(source.length, found + this.marker.length + 32)),
+    );
     return true;
   }
 }

@@ -3,7 +3,7 @@
  * throughput as read from the PTY, and a keystroke echo through the PTY.
  */
 import * as pty from 'node-pty';
-import type { EchoTarget } from './echo.js';
+import { type EchoTarget, keyRoundTrip } from './echo.js';
 import { GEN_OUTPUT, nonce as newNonce } from './gateway.js';
 import { MB } from './stats.js';
 
@@ -34,7 +34,12 @@ export interface PtyReadResult {
  * Reads `node gen-output.mjs <args>` from a PTY until GEN_DONE. Bytes are counted from the
  * chunk that carried GEN_START (exclusive), like the end-to-end measurement.
  */
-export function readGeneratorFromPty(args: string[], cols: number, rows: number, capture = false): Promise<PtyReadResult> {
+export function readGeneratorFromPty(
+  args: string[],
+  cols: number,
+  rows: number,
+  capture = false,
+): Promise<PtyReadResult> {
   const id = newNonce();
   const startMarker = `GEN_START:${id}`;
   const doneMarker = `GEN_DONE:${id}:`;
@@ -90,7 +95,7 @@ const LINE_SETTLE_MS = 30;
 /** An in-process PTY running `cat`, for the echo baseline. */
 export class PtyEcho implements EchoTarget {
   private readonly term: pty.IPty;
-  private waiting: { ch: string; resolve: (ms: number) => void; t0: number } | undefined;
+  private waiting: { ch: string; arrived: () => void } | undefined;
 
   constructor() {
     this.term = spawn('/bin/cat', [], 80, 24);
@@ -98,17 +103,16 @@ export class PtyEcho implements EchoTarget {
       const w = this.waiting;
       if (w && data.includes(w.ch)) {
         this.waiting = undefined;
-        w.resolve(performance.now() - w.t0);
+        w.arrived();
       }
     });
   }
 
   /** Sends one character and resolves with the round trip in ms once its echo arrived. */
   key(ch: string): Promise<number> {
-    return new Promise((resolve) => {
-      this.waiting = { ch, resolve, t0: performance.now() };
-      this.term.write(ch);
-    });
+    const rt = keyRoundTrip(() => this.term.write(ch), 'in-process pty');
+    this.waiting = { ch, arrived: rt.arrived };
+    return rt.promise;
   }
 
   async endLine(): Promise<void> {

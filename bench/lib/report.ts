@@ -41,7 +41,15 @@ export interface Results {
   generatedAt: string;
   quick: boolean;
   commit: string;
-  machine: { cpus: number; cpuModel: string; totalMemBytes: number; node: string; platform: string; release: string; loadAvgAtStart: number[] };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    totalMemBytes: number;
+    node: string;
+    platform: string;
+    release: string;
+    loadAvgAtStart: number[];
+  };
   benchmarks: BenchmarkResult[];
 }
 
@@ -60,7 +68,10 @@ export function machineInfo(): Results['machine'] {
 export function gitCommit(cwd: string): string {
   try {
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd,
+      encoding: 'utf8',
+    }).trim();
     return dirty ? `${head} (with uncommitted changes)` : head;
   } catch {
     return 'unknown';
@@ -117,7 +128,9 @@ export function aggregate(rounds: Measurement[][]): MetricResult[] {
     const values = list.map((m) => m.value);
     const med = median(values);
     const baseValues = list.flatMap((m) => (m.baseline ? [m.baseline.value] : []));
-    const baseline = first.baseline ? { label: first.baseline.label, values: baseValues, median: median(baseValues) } : undefined;
+    const baseline = first.baseline
+      ? { label: first.baseline.label, values: baseValues, median: median(baseValues) }
+      : undefined;
     const ratio = baseline ? med / baseline.median : undefined;
     const r: MetricResult = {
       metric,
@@ -143,8 +156,20 @@ export function aggregate(rounds: Measurement[][]): MetricResult[] {
   return out;
 }
 
-export function benchmarkResult(b: Benchmark, rounds: Measurement[][], seconds: number, error?: string): BenchmarkResult {
-  const r: BenchmarkResult = { name: b.name, id: b.id, title: b.title, rounds: rounds.length, seconds: round3(seconds), metrics: aggregate(rounds) };
+export function benchmarkResult(
+  b: Benchmark,
+  rounds: Measurement[][],
+  seconds: number,
+  error?: string,
+): BenchmarkResult {
+  const r: BenchmarkResult = {
+    name: b.name,
+    id: b.id,
+    title: b.title,
+    rounds: rounds.length,
+    seconds: round3(seconds),
+    metrics: aggregate(rounds),
+  };
   if (error !== undefined) r.error = error;
   return r;
 }
@@ -168,12 +193,17 @@ export function markdown(results: Results): string {
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const b of results.benchmarks) {
-    if (b.error) lines.push(`| ${b.id} | ${b.name} | **failed** | ${b.error.replace(/\|/g, '/').replace(/\n/g, ' ').slice(0, 200)} | | | | not met |`);
+    if (b.error)
+      lines.push(
+        `| ${b.id} | ${b.name} | **failed** | ${b.error.replace(/\|/g, '/').replace(/\n/g, ' ').slice(0, 200)} | | | | not met |`,
+      );
     for (const r of b.metrics) {
       const base = r.baseline ? `${fmt(r.baseline.median, r.unit)} (${r.baseline.label})` : '';
       const ratio = r.ratio === undefined ? '' : `${fmt(r.ratio)}×`;
       const note = r.note ? ` — ${r.note}` : '';
-      lines.push(`| ${b.id} | ${b.name} ×${b.rounds} | ${r.metric}${note} | ${fmt(r.median, r.unit)} | ${base} | ${ratio} | ${r.targetText ?? ''} | ${r.verdict} |`);
+      lines.push(
+        `| ${b.id} | ${b.name} ×${b.rounds} | ${r.metric}${note} | ${fmt(r.median, r.unit)} | ${base} | ${ratio} | ${r.targetText ?? ''} | ${r.verdict} |`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;

@@ -11,11 +11,13 @@ export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 export function max(values: readonly number[]): number {
-  return values.reduce((m, v) => (v > m ? v : m), Number.NEGATIVE_INFINITY);
+  return values.reduce((m, v) => Math.max(m, v), Number.NEGATIVE_INFINITY);
 }
 
 export function mean(values: readonly number[]): number {

@@ -3,6 +3,7 @@
  * The runner (bench/run.ts) repeats rounds, takes medians and judges targets; a module only
  * measures.
  */
+import type { BenchGateway } from './gateway.js';
 
 /**
  * How a figure is judged against its target, using the medians over rounds:
@@ -39,6 +40,17 @@ export interface BenchContext {
   log(message: string): void;
   /** Scratch state a module keeps between its rounds (fixtures built once). */
   cache: Map<string, unknown>;
+  /**
+   * A real gateway for this round: a fresh one (with `env`) in full mode, released (stopped)
+   * by `release()`; in quick mode one gateway shared by the whole run, so that the suite fits
+   * in a minute (`env` is then ignored; the shared one runs with BCRYPT_ROUNDS=12).
+   */
+  gateway(env?: Record<string, string>): Promise<GatewayLease>;
+}
+
+export interface GatewayLease {
+  gw: BenchGateway;
+  release(): Promise<void>;
 }
 
 export interface Benchmark {
