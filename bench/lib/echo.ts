@@ -12,6 +12,12 @@ const KEYS_PER_LINE = 500;
 const LINE_SETTLE_MS = 30;
 /** Characters typed, cycling (letters are echoed as themselves). */
 const KEYS = 'abcdefghijklmnopqrstuvwxyz';
+/**
+ * Keys go at most this often (250/s): far faster than anyone types (~30/s), and under the
+ * gateway's per-socket message rate limit (gateway/ws/message-limiter.ts, 500/s sustained),
+ * which drops what exceeds it. The round trip of each key is timed from its own send.
+ */
+export const KEY_MIN_INTERVAL_MS = 4;
 /** An echo that has not come back by then is lost: the benchmark fails instead of hanging. */
 export const KEY_TIMEOUT_MS = 15_000;
 
@@ -42,8 +48,12 @@ export async function measureEcho(
   stop: () => boolean = () => false,
 ): Promise<number[]> {
   const samples: number[] = [];
+  let lastSent = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < count && !stop(); i++) {
     if (i > 0 && i % KEYS_PER_LINE === 0) await target.endLine();
+    const wait = lastSent + KEY_MIN_INTERVAL_MS - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    lastSent = performance.now();
     samples.push(await target.key(KEYS[i % KEYS.length] as string));
   }
   await target.endLine();

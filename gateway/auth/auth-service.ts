@@ -129,9 +129,16 @@ export class AuthService extends EventEmitter<AuthEvents> {
     this.emit('userRevoked', userId);
   }
 
-  async changePassword(userId: string, password: string): Promise<void> {
-    this.users.setPassword(userId, await this.hasher.hash(password));
-    this.emit('userRevoked', userId);
+  /** Checks the current password, stores the new one, revokes every token and issues a new one. */
+  async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<AuthResult> {
+    const row = this.users.findById(principal.user.id);
+    if (!row || !(await this.hasher.verify(currentPassword, row.password_hash))) {
+      throw new AppError('INVALID_CREDENTIALS', 'The current password is wrong');
+    }
+    this.users.setPassword(row.id, await this.hasher.hash(newPassword));
+    this.emit('userRevoked', row.id);
+    this.log.info({ userId: row.id }, 'password changed');
+    return this.issue(this.users.findById(row.id) as UserRow);
   }
 
   pruneRevoked(): number {

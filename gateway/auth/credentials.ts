@@ -32,3 +32,7 @@ export const loginSchema = z
     password: z.string().min(1).max(1024),
   })
   .strict();
+
+export const passwordChangeSchema = z
+  .object({ currentPassword: z.string().min(1).max(1024), newPassword: passwordSchema })
+  .strict();

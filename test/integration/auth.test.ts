@@ -52,6 +52,38 @@ describe('auth (real gateway process)', function () {
     expect(again.body.error.code).to.equal('TOKEN_REVOKED');
   });
 
+  it('password change: needs the current password, revokes every old token and its sockets, returns a new token', async () => {
+    const u = await registerUser(g.url);
+    const other = await api(g.url, 'POST', '/api/auth/login', {
+      body: { username: u.user.username, password: u.password },
+    });
+    const wrong = await api(g.url, 'POST', '/api/auth/password', {
+      token: u.token,
+      body: { currentPassword: 'not it at all', newPassword: 'a brand new password' },
+    });
+    expect(wrong.status).to.equal(401);
+    expect(wrong.body.error.code).to.equal('INVALID_CREDENTIALS');
+    const short = await api(g.url, 'POST', '/api/auth/password', {
+      token: u.token,
+      body: { currentPassword: u.password, newPassword: 'short' },
+    });
+    expect(short.status).to.equal(400);
+    const ok = await api(g.url, 'POST', '/api/auth/password', {
+      token: u.token,
+      body: { currentPassword: u.password, newPassword: 'a brand new password' },
+    });
+    expect(ok.status).to.equal(200);
+    for (const old of [u.token, other.body.token]) {
+      const me = await api(g.url, 'GET', '/api/auth/me', { token: old });
+      expect(me.body.error.code).to.equal('TOKEN_REVOKED');
+    }
+    expect((await api(g.url, 'GET', '/api/auth/me', { token: ok.body.token })).status).to.equal(200);
+    const login = await api(g.url, 'POST', '/api/auth/login', {
+      body: { username: u.user.username, password: 'a brand new password' },
+    });
+    expect(login.status).to.equal(200);
+  });
+
   it('login works and a duplicate username is 409', async () => {
     const u = await registerUser(g.url);
     const login = await api(g.url, 'POST', '/api/auth/login', {

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { AuthService } from '../../auth/auth-service.js';
-import { credentialsSchema, loginSchema } from '../../auth/credentials.js';
+import { credentialsSchema, loginSchema, passwordChangeSchema } from '../../auth/credentials.js';
 import { principalOf, requireAuth } from '../authenticate.js';
 import { parseOrThrow } from '../errors.js';
 
@@ -17,6 +17,12 @@ export function authRoutes(auth: AuthService): Router {
   r.post('/logout', requireAuth(auth), (req, res) => {
     auth.logout(principalOf(req));
     res.status(204).end();
+  });
+  r.post('/password', requireAuth(auth), async (req, res) => {
+    const p = principalOf(req);
+    const { currentPassword, newPassword } = parseOrThrow(passwordChangeSchema, req.body);
+    // Every token of the user (this one included) stops working; the reply carries a fresh one.
+    res.status(200).json(await auth.changePassword(p, currentPassword, newPassword));
   });
   r.get('/me', requireAuth(auth), (req, res) => {
     res.json({ user: principalOf(req).user });
