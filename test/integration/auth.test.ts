@@ -52,7 +52,7 @@ describe('auth (real gateway process)', function () {
     expect(again.body.error.code).to.equal('TOKEN_REVOKED');
   });
 
-  it('password change: needs the current password, revokes every old token and its sockets, returns a new token', async () => {
+  it('password change: needs the current password, revokes every older token, returns a new one', async () => {
     const u = await registerUser(g.url);
     const other = await api(g.url, 'POST', '/api/auth/login', {
       body: { username: u.user.username, password: u.password },
