@@ -10,13 +10,15 @@ import { Emulator } from './emulator.js';
 import { buildSessionEnv, resolveExecutable } from './environment.js';
 import { type HistoryStatus, HistoryWriter } from './history-writer.js';
 import { dbWriteSeconds, historyLines, inputBytes, outputBytes, registry } from './metrics.js';
-import { Session } from './session.js';
+import { Session, STATE_POLL_INTERVAL_MS } from './session.js';
 
 export class PtyHost {
   private readonly sessions = new Map<string, Session>();
   private readonly closeReasons = new Map<string, CloseReason>();
   private readonly history: HistoryWriter;
   private readonly emulator: Emulator;
+  /** One timer for every session's state check, not one per session (500 sessions = 500 timers). */
+  private readonly statePoll: NodeJS.Timeout;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -38,6 +40,9 @@ export class PtyHost {
       },
       (sessionId, pressure) => this.sessions.get(sessionId)?.setHistoryBehind(pressure),
     );
+    this.statePoll = setInterval(() => {
+      for (const s of this.sessions.values()) s.checkState();
+    }, STATE_POLL_INTERVAL_MS);
     this.emulator = new Emulator({
       lines: (rows) => this.history.append(rows),
       failed: (err) => this.onEmulatorFailed(err),
@@ -167,6 +172,7 @@ export class PtyHost {
     await Promise.all(ids.map((id) => this.close(id, 'shutdown', opts.fast)));
     await this.history.flush();
     await this.history.close();
+    clearInterval(this.statePoll);
     await this.emulator.terminate();
     return ids.length;
   }

@@ -39,7 +39,7 @@ export class Session {
   private readonly ring = new ResumeRing();
   private readonly flow: FlowControl;
   private readonly stateTracker: StateTracker;
-  private readonly statePoll: NodeJS.Timeout;
+  private readonly profile: SpawnSpec['profile'];
   private outputSinceStateCheck = true;
   private classifying = false;
   private exited = false;
@@ -81,8 +81,7 @@ export class Session {
     emulator.open(this.id, spec.cols, spec.rows, maxBufferSize, (chars) => this.flow.parsed(chars));
     this.pty.onData((data) => this.onPtyData(data));
     this.pty.onExit((exit) => void this.onPtyExit(exit));
-    const profile = spec.profile;
-    this.statePoll = setInterval(() => this.checkState(profile), STATE_POLL_INTERVAL_MS);
+    this.profile = spec.profile;
   }
 
   get pid(): number {
@@ -104,9 +103,10 @@ export class Session {
     this.hooks.output(this.id, seq, data.length, terminalOutputFrame(this.id, data, seq));
   }
 
-  private checkState(profile: SpawnSpec['profile']): void {
+  /** Called by the worker's one state timer (every STATE_POLL_INTERVAL_MS) for every session. */
+  checkState(): void {
     if (this.exited) return;
-    if (profile === 'shell') {
+    if (this.profile === 'shell') {
       this.stateTracker.observe(classifyShell(readShellProbe(this.pty.pid)));
     } else if (this.outputSinceStateCheck && !this.classifying) {
       this.outputSinceStateCheck = false;
@@ -164,7 +164,6 @@ export class Session {
   private async onPtyExit(exit: PtyExit): Promise<void> {
     if (this.exited) return;
     this.exited = true;
-    clearInterval(this.statePoll);
     this.batcher.flush();
     // The last output is parsed and the screen goes to history before the exit is reported.
     await this.emulator.request(this.id, 'finish').catch(() => undefined);
