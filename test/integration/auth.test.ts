@@ -137,6 +137,25 @@ describe('auth (real gateway process)', function () {
       user = await registerUser(g.url);
     });
     const now = () => Math.floor(Date.now() / 1000);
+    /** A token signed like the server's, with the given differences. */
+    const forge = (
+      payload: Record<string, unknown>,
+      o: {
+        algorithm?: jwt.Algorithm;
+        issuer?: string;
+        audience?: string;
+        key?: string;
+        expiresIn?: number | undefined;
+      } = {},
+    ) =>
+      jwt.sign(payload, o.key ?? secret, {
+        algorithm: o.algorithm ?? 'HS256',
+        issuer: o.issuer ?? ISS,
+        audience: o.audience ?? AUD,
+        subject: user.user.id,
+        jwtid: crypto.randomUUID(),
+        ...('expiresIn' in o ? (o.expiresIn === undefined ? {} : { expiresIn: o.expiresIn }) : { expiresIn: 60 }),
+      });
     const cases: [string, () => string, string][] = [
       ['no token', () => '', 'UNAUTHENTICATED'],
       ['garbage', () => 'not.a.token', 'INVALID_TOKEN'],
@@ -160,94 +179,20 @@ describe('auth (real gateway process)', function () {
         },
         'INVALID_TOKEN',
       ],
-      [
-        'HS384',
-        () =>
-          jwt.sign({ ver: 0 }, secret, {
-            algorithm: 'HS384',
-            issuer: ISS,
-            audience: AUD,
-            subject: user.user.id,
-            jwtid: crypto.randomUUID(),
-            expiresIn: 60,
-          }),
-        'INVALID_TOKEN',
-      ],
-      [
-        'another secret',
-        () =>
-          jwt.sign({ ver: 0 }, 'x'.repeat(48), {
-            algorithm: 'HS256',
-            issuer: ISS,
-            audience: AUD,
-            subject: user.user.id,
-            jwtid: crypto.randomUUID(),
-            expiresIn: 60,
-          }),
-        'INVALID_TOKEN',
-      ],
+      ['HS384', () => forge({ ver: 0 }, { algorithm: 'HS384' }), 'INVALID_TOKEN'],
+      ['another secret', () => forge({ ver: 0 }, { key: 'x'.repeat(48) }), 'INVALID_TOKEN'],
       [
         'expired',
-        () =>
-          jwt.sign({ ver: 0, exp: now() - 10, iat: now() - 100 }, secret, {
-            algorithm: 'HS256',
-            issuer: ISS,
-            audience: AUD,
-            subject: user.user.id,
-            jwtid: crypto.randomUUID(),
-          }),
+        () => forge({ ver: 0, exp: now() - 10, iat: now() - 100 }, { expiresIn: undefined }),
         'TOKEN_EXPIRED',
       ],
-      [
-        'not yet valid',
-        () =>
-          jwt.sign({ ver: 0, nbf: now() + 3600 }, secret, {
-            algorithm: 'HS256',
-            issuer: ISS,
-            audience: AUD,
-            subject: user.user.id,
-            jwtid: crypto.randomUUID(),
-            expiresIn: 7200,
-          }),
-        'INVALID_TOKEN',
-      ],
-      [
-        'wrong aud',
-        () =>
-          jwt.sign({ ver: 0 }, secret, {
-            algorithm: 'HS256',
-            issuer: ISS,
-            audience: 'other',
-            subject: user.user.id,
-            jwtid: crypto.randomUUID(),
-            expiresIn: 60,
-          }),
-        'INVALID_TOKEN',
-      ],
-      [
-        'wrong iss',
-        () =>
-          jwt.sign({ ver: 0 }, secret, {
-            algorithm: 'HS256',
-            issuer: 'other',
-            audience: AUD,
-            subject: user.user.id,
-            jwtid: crypto.randomUUID(),
-            expiresIn: 60,
-          }),
-        'INVALID_TOKEN',
-      ],
+      ['not yet valid', () => forge({ ver: 0, nbf: now() + 3600 }, { expiresIn: 7200 }), 'INVALID_TOKEN'],
+      ['wrong aud', () => forge({ ver: 0 }, { audience: 'other' }), 'INVALID_TOKEN'],
+      ['wrong iss', () => forge({ ver: 0 }, { issuer: 'other' }), 'INVALID_TOKEN'],
       [
         'tampered payload',
         () => {
-          const t = jwt.sign({ ver: 0 }, secret, {
-            algorithm: 'HS256',
-            issuer: ISS,
-            audience: AUD,
-            subject: user.user.id,
-            jwtid: crypto.randomUUID(),
-            expiresIn: 60,
-          });
+          const t = forge({ ver: 0 });
           const [h, p, s] = t.split('.');
           const claims = JSON.parse(Buffer.from(p as string, 'base64url').toString());
           claims.sub = crypto.randomUUID();
@@ -276,14 +221,7 @@ describe('auth (real gateway process)', function () {
       expect(res.status).to.equal(431);
     });
     it('accepts a correctly signed token of the server (control)', async () => {
-      const token = jwt.sign({ ver: 0 }, secret, {
-        algorithm: 'HS256',
-        issuer: ISS,
-        audience: AUD,
-        subject: user.user.id,
-        jwtid: crypto.randomUUID(),
-        expiresIn: 60,
-      });
+      const token = forge({ ver: 0 });
       const res = await api(g.url, 'GET', '/api/auth/me', { token });
       expect(res.status).to.equal(200);
     });
