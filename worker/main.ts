@@ -8,8 +8,22 @@ import { PtyHost } from './pty-host.js';
 /** If the gateway dies without a word, sessions must not outlive it: exit within this bound. */
 const EXIT_AFTER_DISCONNECT_MS = 1500;
 
+let gatewayGone = false;
+
+/**
+ * A gateway killed with -9 closes the channel before 'disconnect' is processed: a send then
+ * fails with EPIPE (thrown, or reported to the callback). Either way it means the same as
+ * 'disconnect', and must never crash the worker with its sessions still running.
+ */
 function send(msg: WorkerToGateway): void {
-  if (process.connected) process.send?.(msg);
+  if (gatewayGone || !process.connected) return;
+  try {
+    process.send?.(msg, undefined, {}, (err) => {
+      if (err) onGatewayGone();
+    });
+  } catch {
+    onGatewayGone();
+  }
 }
 
 // The terminal's Ctrl-C / SIGTERM reach the whole process group: leave the orderly shutdown to
@@ -32,6 +46,8 @@ process.on('message', (msg: GatewayToWorker) => {
     });
     process.on('uncaughtException', (err) => {
       log.fatal({ err }, 'worker crashed');
+      // Whatever broke, the sessions' processes must not outlive this worker.
+      host?.killAllNow();
       process.exit(1);
     });
     host = new PtyHost(msg.config, send, log, () => {
@@ -62,9 +78,13 @@ process.on('message', (msg: GatewayToWorker) => {
   }
 });
 
-process.on('disconnect', () => {
-  // The gateway is gone (even kill -9): close every session's process tree, then exit.
+/** The gateway is gone (even kill -9): kill every session's process tree, flush, exit. */
+function onGatewayGone(): void {
+  if (gatewayGone) return;
+  gatewayGone = true;
   const deadline = setTimeout(() => process.exit(0), EXIT_AFTER_DISCONNECT_MS);
   deadline.unref();
   void (host?.shutdown({ fast: true }) ?? Promise.resolve()).finally(() => process.exit(0));
-});
+}
+
+process.on('disconnect', onGatewayGone);

@@ -163,12 +163,18 @@ export class PtyHost {
     return true;
   }
 
+  /** SIGKILLs every session's process tree at once (the gateway is gone, or the worker crashes). */
+  killAllNow(): void {
+    for (const s of this.sessions.values()) s.killTreeNow();
+  }
+
   /**
    * Closes every session (final screens to history), then the writer. `fast` (the gateway is
    * gone) shortens the HUP/TERM grace so nothing outlives the worker's exit deadline.
    */
   async shutdown(opts: { fast?: boolean } = {}): Promise<number> {
     const ids = [...this.sessions.keys()];
+    if (opts.fast) this.killAllNow();
     await Promise.all(ids.map((id) => this.close(id, 'shutdown', opts.fast)));
     await this.history.flush();
     await this.history.close();

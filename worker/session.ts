@@ -7,7 +7,7 @@ import { AppError } from '../common/errors.js';
 import type { RecentResult, SnapshotResult, SpawnSpec } from '../common/ipc.js';
 import { terminalOutputFrame } from '../common/ipc.js';
 import type { SessionState } from '../common/models.js';
-import { killProcessTree } from '../common/process-tree.js';
+import { killProcessTree, listSessionProcesses } from '../common/process-tree.js';
 import type { Emulator } from './emulator.js';
 import { FlowControl } from './flow-control.js';
 import { ptyPaused } from './metrics.js';
@@ -182,6 +182,25 @@ export class Session {
     this.flow.release();
     await killProcessTree(this.pty.pid, fast ? FAST_KILL : undefined).catch(() => undefined);
     await Promise.race([done, new Promise((r) => setTimeout(r, CLOSE_TIMEOUT_MS).unref())]);
+  }
+
+  /**
+   * The gateway is gone: SIGKILL the whole tree now, synchronously, before any asynchronous
+   * clean-up (a loaded machine may not give the worker the time for HUP/TERM grace periods).
+   */
+  killTreeNow(): void {
+    if (this.exited) return;
+    try {
+      for (const pid of listSessionProcesses(this.pty.pid)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    } catch {
+      // the leader is not ours any more (exited and its pid reused): nothing to kill here
+    }
   }
 
   private dispose(): void {
