@@ -6,15 +6,20 @@
  *
  *   stream <mb>          one session streaming gen-output (benchmark 1)
  *   echo-load <keys> <n> [gen args]   keystroke echo beside n streaming sessions (benchmark 3)
+ *   many <n> <seconds>   n sessions (own sockets, 20 per user) printing a line every 100 ms
  *
  *   node --import tsx bench/tools/profile-stream.ts stream 100
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { registerUser, uniqueName } from '../../test/helpers/api.js';
+import { BenchClient } from '../lib/bench-client.js';
 import { measureEcho, SessionEcho } from '../lib/echo.js';
+import { endLagWindow, startLagWindow } from '../lib/event-loop-lag.js';
 import { startGateway } from '../lib/gateway.js';
 import { startLoad } from '../lib/load.js';
+import { LINE_INTERVAL_MS, manySessionsCommand } from '../lib/many-sessions-line.js';
 import { workerPids } from '../lib/proc.js';
 import { percentile } from '../lib/stats.js';
 import { streamGenerator, waitForPrompt } from '../lib/stream.js';
@@ -26,7 +31,11 @@ const PROFILE_WRITE_TIMEOUT_MS = 20_000;
 const [scenario = 'stream', a = '100', b = '8', ...genArgs] = process.argv.slice(2);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ccm-prof-'));
 const preload = new URL('./cpu-prof-preload.mjs', import.meta.url).pathname;
-const gw = await startGateway({ NODE_OPTIONS: `--import ${preload}`, CCM_CPU_PROF_DIR: dir });
+const gw = await startGateway({
+  NODE_OPTIONS: `--import ${preload}`,
+  CCM_CPU_PROF_DIR: dir,
+  MAX_SESSIONS_PER_USER: '20',
+});
 const gatewayPid = gw.process.pid;
 const workers = workerPids(gatewayPid);
 try {
@@ -37,6 +46,22 @@ try {
     const r = await streamGenerator(c, s.id, `--mb ${a}`).done;
     console.log(`stream: ${r.mbPerS.toFixed(1)} MB/s`);
     await c.closeSession(s.id);
+  } else if (scenario === 'many') {
+    const n = Number(a);
+    const tokens: string[] = [];
+    for (let i = 0; i < Math.ceil(n / 20); i++) tokens.push((await registerUser(gw.url, uniqueName('prof'))).token);
+    const sockets: BenchClient[] = [];
+    for (let i = 0; i < n; i++) {
+      const c = await BenchClient.authed(gw.wsUrl, tokens[Math.floor(i / 20)] as string);
+      sockets.push(c);
+      const s = await c.createShell(120, 24);
+      c.type(s.id, manySessionsCommand(Math.ceil((Number(b) * 1000) / LINE_INTERVAL_MS)));
+    }
+    await startLagWindow(gw.url);
+    await new Promise((r) => setTimeout(r, Number(b) * 1000));
+    const lag = await endLagWindow(gw.url);
+    console.log(`many ${n}: ${JSON.stringify(lag)}`);
+    await Promise.all(sockets.map((c) => c.close()));
   } else if (scenario === 'echo-load') {
     const echo = await SessionEcho.start(await gw.client());
     const load = await startLoad(gw, Number(b), 120, 30, genArgs.join(' '));
