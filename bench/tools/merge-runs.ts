@@ -1,13 +1,14 @@
 /**
  * Folds several `npm run bench` results (their latest.json) into one table: for each figure the
- * median over runs of the per-run medians, the verdict on that, and each run's own verdict, so
+ * median over runs of the per-run medians (×N: how many runs had it), the verdict on that, and
+ * each run's own verdict, so
  * "three runs give the same verdicts" can be read off directly.
  *
  *   node --import tsx bench/tools/merge-runs.ts <dir-or-json>... [--out file.md]
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Results } from '../lib/report.js';
+import type { BenchmarkResult, Results } from '../lib/report.js';
 import { median, round3 } from '../lib/stats.js';
 
 const args = process.argv.slice(2);
@@ -23,17 +24,26 @@ const fmt = (v: number, unit = '') => (Number.isFinite(v) ? `${round3(v)}${unit 
 const lines = [
   `# Benchmarks: median of ${runs.length} runs`,
   '',
-  `Runs: ${runs.map((r) => r.generatedAt).join(', ')} · commit ${runs[0]?.commit} · ${runs[0]?.machine.cpus} cores · Node ${runs[0]?.machine.node}`,
+  `Runs: ${runs.map((r) => `${r.generatedAt} (${r.commit.slice(0, 7)})`).join(', ')} · ${runs[0]?.machine.cpus} cores · Node ${runs[0]?.machine.node}`,
   '',
   '| # | benchmark | metric | value | baseline | ratio | target | verdict | per run |',
   '|---|---|---|---|---|---|---|---|---|',
 ];
-const first = runs[0] as Results;
-for (const b of first.benchmarks) {
+// Every benchmark that ran without error in some input, in order of first appearance; a
+// benchmark can come from separate runs of it alone (`npm run bench -- logins`).
+const byName = new Map<string, BenchmarkResult[]>();
+for (const r of runs) {
+  for (const b of r.benchmarks) {
+    if (b.error) continue;
+    const list = byName.get(b.name) ?? [];
+    list.push(b);
+    byName.set(b.name, list);
+  }
+}
+for (const [name, results] of byName) {
+  const b = results[0] as BenchmarkResult;
   for (const m of b.metrics) {
-    const same = runs.map((r) =>
-      r.benchmarks.find((x) => x.name === b.name)?.metrics.find((x) => x.metric === m.metric),
-    );
+    const same = results.map((x) => x.metrics.find((y) => y.metric === m.metric));
     const values = same.flatMap((x) => (x ? [x.median] : []));
     const bases = same.flatMap((x) => (x?.baseline ? [x.baseline.median] : []));
     const value = median(values);
@@ -58,7 +68,7 @@ for (const b of first.benchmarks) {
     const perRun = m.target ? same.map((x) => (x ? x.verdict : '—')).join(' / ') : '';
     const baseText = base === undefined ? '' : `${fmt(base, m.unit)} (${m.baseline?.label})`;
     lines.push(
-      `| ${b.id} | ${b.name} | ${m.metric} | ${fmt(value, m.unit)} | ${baseText} | ${ratio} | ${m.targetText ?? ''} | ${verdict} | ${perRun} |`,
+      `| ${b.id} | ${name} ×${results.length} | ${m.metric} | ${fmt(value, m.unit)} | ${baseText} | ${ratio} | ${m.targetText ?? ''} | ${verdict} | ${perRun} |`,
     );
   }
 }

@@ -86,6 +86,14 @@ try {
   while (!pids.every((pid) => fs.existsSync(path.join(dir, `CPU.${pid}.done`))) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
   }
+} catch (err) {
+  // What the gateway and workers logged as errors (the data folder goes with stop()).
+  const errors = gw.process
+    .logs()
+    .split('\n')
+    .filter((l) => /"level":(50|60)/.test(l));
+  console.log(`failed: ${err instanceof Error ? err.message : String(err)}\n${errors.slice(-8).join('\n')}`);
+  process.exitCode = 1;
 } finally {
   await gw.stop();
 }
