@@ -108,6 +108,8 @@ export class HistoryWriter {
 
   /** Resolves once every line appended so far is committed (or after FLUSH_TIMEOUT_MS). */
   flush(): Promise<void> {
+    // After close() everything was committed (or dropped) and nobody would answer.
+    if (this.closed) return this.closed;
     this.handOff();
     const id = this.nextFlushId++;
     return new Promise<void>((resolve) => {

@@ -17,6 +17,7 @@ export class PtyHost {
   private readonly closeReasons = new Map<string, CloseReason>();
   private readonly history: HistoryWriter;
   private readonly emulator: Emulator;
+  private stopping: Promise<number> | undefined;
   /** One timer for every session's state check, not one per session (500 sessions = 500 timers). */
   private readonly statePoll: NodeJS.Timeout;
 
@@ -172,10 +173,17 @@ export class PtyHost {
    * Closes every session (final screens to history), then the writer. `fast` (the gateway is
    * gone) shortens the HUP/TERM grace so nothing outlives the worker's exit deadline.
    */
-  async shutdown(opts: { fast?: boolean } = {}): Promise<number> {
-    const ids = [...this.sessions.keys()];
+  shutdown(opts: { fast?: boolean } = {}): Promise<number> {
+    // A vanished gateway during (or after) an orderly shutdown still kills at once, but the
+    // shutdown itself runs once: a second run would wait on a writer that is already closed.
     if (opts.fast) this.killAllNow();
-    await Promise.all(ids.map((id) => this.close(id, 'shutdown', opts.fast)));
+    this.stopping ??= this.runShutdown(opts.fast ?? false);
+    return this.stopping;
+  }
+
+  private async runShutdown(fast: boolean): Promise<number> {
+    const ids = [...this.sessions.keys()];
+    await Promise.all(ids.map((id) => this.close(id, 'shutdown', fast)));
     await this.history.flush();
     await this.history.close();
     clearInterval(this.statePoll);

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import type { CleanupReport } from '../../gateway/cleanup.js';
 import { api, registerUser } from '../helpers/api.js';
 import { GatewayProcess, waitFor } from '../helpers/gateway-process.js';
 import { TestClient } from '../helpers/ws-client.js';
@@ -18,15 +19,7 @@ const RECENT_LINES = 100;
 const OLD_WORD = `oldword${crypto.randomBytes(4).toString('hex')}`;
 const RECENT_WORD = `recentword${crypto.randomBytes(4).toString('hex')}`;
 
-interface Report {
-  sessionsDeleted: number;
-  linesDeleted: number;
-  tokensPruned: number;
-  samplesDeleted: number;
-  pagesFreed: number;
-  fileBytesBefore: number;
-  fileBytesAfter: number;
-}
+type Report = Omit<CleanupReport, 'ms'>;
 
 function plantSession(
   db: Database.Database,
