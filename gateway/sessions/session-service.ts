@@ -492,12 +492,14 @@ export class SessionService {
     }
     if (now - this.lastActivityWrite >= ACTIVITY_WRITE_INTERVAL_MS) {
       this.lastActivityWrite = now;
+      const touched: [string, number][] = [];
       for (const live of this.live.values()) {
         if (live.activityDirty) {
           live.activityDirty = false;
-          this.repo.touch(live.id, live.lastActivityAt);
+          touched.push([live.id, live.lastActivityAt]);
         }
       }
+      this.repo.touchMany(touched);
     }
   }
 
