@@ -8,6 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import serializePkg from '@xterm/addon-serialize';
 import xtermHeadless from '@xterm/headless';
 import type { LineRow } from '../common/db/repositories/lines.js';
+import { lowerThreadPriority } from '../common/thread-priority.js';
 import type { EmulatorIn, EmulatorOut, EmulatorRequestType, EmulatorResults } from './emulator-messages.js';
 import { LineTracker } from './line-tracker.js';
 import { ModeTracker } from './mode-tracker.js';
@@ -21,6 +22,8 @@ const LINES_FLUSH_MS = 10;
 
 const port = parentPort;
 if (!port) throw new Error('emulator-thread must run as a worker thread');
+// Parsing a firehose must not delay the main thread's PTY reads and keystroke echoes.
+lowerThreadPriority();
 
 function post(msg: EmulatorOut): void {
   port?.postMessage(msg);

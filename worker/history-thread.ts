@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isDiskFull, openDatabase } from '../common/db/open.js';
 import { type LineRow, LinesRepository } from '../common/db/repositories/lines.js';
+import { lowerThreadPriority } from '../common/thread-priority.js';
 import type { HistoryThreadIn, HistoryThreadOut } from './history-messages.js';
 
 /** Rows per transaction: large enough to amortise the commit, small enough to hold the lock briefly. */
@@ -20,6 +21,8 @@ export const MAX_QUEUED_ROWS = 500_000;
 
 const port = parentPort;
 if (!port) throw new Error('history-thread must run as a worker thread');
+// Writing history must not delay the main thread's PTY reads and keystroke echoes.
+lowerThreadPriority();
 
 const { dbPath, maxSizeBytes } = workerData as { dbPath: string; maxSizeBytes: number };
 const db = openDatabase(dbPath, { synchronous: 'NORMAL', maxSizeBytes });

@@ -11,6 +11,12 @@ import {
 } from '../helpers/gateway-process.js';
 import { TestClient } from '../helpers/ws-client.js';
 
+/** Nice value of one thread (field 19 of /proc/<pid>/task/<tid>/stat). */
+function niceOf(pid: number, tid: number = pid): number {
+  const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
 function rssKb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
@@ -150,6 +156,27 @@ describe('process lifecycle (real gateway, workers, PTYs)', function () {
     } finally {
       await g.stop();
       g.cleanup();
+    }
+  });
+
+  it("emulator and history threads run below the worker's event loop; PTY programs at normal priority", async () => {
+    const g = await GatewayProcess.start({ env: { WORKER_COUNT: '1' } });
+    try {
+      const u = await registerUser(g.url);
+      const c = await TestClient.authed(g.wsUrl, u.token);
+      const s = await c.createSession({ profile: 'shell' });
+      const [worker] = workerPids(g.pid);
+      if (worker === undefined) throw new Error('no worker');
+      const threads = fs.readdirSync(`/proc/${worker}/task`).map(Number);
+      const lowered = threads.filter((tid) => niceOf(worker, tid) === 10);
+      // The emulator thread and the history writer thread (V8's own helpers stay at 0).
+      expect(lowered.length).to.equal(2);
+      expect(niceOf(worker)).to.equal(0);
+      expect(niceOf(g.pid)).to.equal(0);
+      expect(niceOf(s.pid)).to.equal(0);
+      await c.close();
+    } finally {
+      await g.stop();
     }
   });
 });
