@@ -45,6 +45,8 @@ class EmulatedSession {
   private readonly modes: ModeTracker;
   private readonly tracker: LineTracker;
   emitted = 0;
+  /** Writes handed to xterm whose parse callback has not run yet. */
+  private unparsedWrites = 0;
 
   constructor(
     readonly id: string,
@@ -64,7 +66,9 @@ class EmulatedSession {
   }
 
   write(data: string): void {
+    this.unparsedWrites++;
     this.term.write(data, () => {
+      this.unparsedWrites--;
       this.tracker.poll();
       post({ type: 'parsed', id: this.id, chars: data.length });
     });
@@ -77,6 +81,8 @@ class EmulatedSession {
 
   /** Runs `fn` once everything written so far has been parsed. */
   afterParse<T>(fn: () => T): Promise<T> {
+    // Nothing queued: answer now rather than after xterm's next write slice (a timer away).
+    if (this.unparsedWrites === 0) return new Promise((resolve) => resolve(fn()));
     return new Promise((resolve) => this.term.write('', () => resolve(fn())));
   }
 

@@ -46,6 +46,12 @@ export class Session {
   private cols: number;
   private rows: number;
   private readonly exitWaiters: (() => void)[] = [];
+  /**
+   * The last snapshot while the screen has not changed since: re-attaching to a quiet session
+   * (a phone reconnecting to Claude waiting for an answer) skips serialising ~200 KB again.
+   * Dropped on the first output or resize, so only quiet sessions hold one.
+   */
+  private snapshotCache: SnapshotResult | undefined;
 
   constructor(
     spec: SpawnSpec,
@@ -89,6 +95,7 @@ export class Session {
   }
 
   private onPtyData(data: string): void {
+    this.snapshotCache = undefined;
     this.ring.push(this.flow.fedSeq, data);
     this.flow.fed(data.length);
     this.batcher.push(data);
@@ -128,6 +135,7 @@ export class Session {
 
   resize(cols: number, rows: number): void {
     if (this.exited) return;
+    this.snapshotCache = undefined;
     this.pty.resize(cols, rows);
     this.emulator.resize(this.id, cols, rows);
     this.cols = cols;
@@ -151,9 +159,20 @@ export class Session {
       const delta = this.ring.since(since, seq);
       if (delta !== undefined) return { mode: 'delta', data: delta, seq, since, cols: this.cols, rows: this.rows };
     }
+    if (this.snapshotCache?.seq === seq) return this.snapshotCache;
     // Queued in the emulator behind every write so far: the answer is the screen exactly at `seq`.
     const snap = await this.emulator.request(this.id, 'snapshot');
-    return { mode: 'snapshot', data: snap.data, seq, since: null, cols: snap.cols, rows: snap.rows };
+    const result: SnapshotResult = {
+      mode: 'snapshot',
+      data: snap.data,
+      seq,
+      since: null,
+      cols: snap.cols,
+      rows: snap.rows,
+    };
+    // Kept only if nothing (output or resize) changed the screen while it was serialised.
+    if (this.flow.fedSeq === seq && this.cols === snap.cols && this.rows === snap.rows) this.snapshotCache = result;
+    return result;
   }
 
   recent(): Promise<RecentResult> {

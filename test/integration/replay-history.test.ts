@@ -102,6 +102,41 @@ describe('replay on reattach and history (real gateway)', function () {
     expect(texts).to.include('AFTER');
   });
 
+  it('a quiet session answers re-attaches with the same snapshot; output or a resize makes a new one', async () => {
+    const owner = await TestClient.authed(g.wsUrl, user.token);
+    const session = await owner.createSession({ profile: 'shell', cols: 80, rows: 24 });
+    const id = session.id as string;
+    owner.send({ type: 'terminal_input', sessionId: id, data: 'PS1="$ "; seq 1 50\r' });
+    await owner.waitForOutput(id, /50\r\n(\x1b\[\?2004h)?\$ $/);
+    await new Promise((r) => setTimeout(r, 200));
+    const viewer = await TestClient.authed(g.wsUrl, user.token);
+    const attach = async () => {
+      const b = await viewer.request({ type: 'attach_session', sessionId: id }, 'session_buffer');
+      await viewer.request({ type: 'detach_session', sessionId: id }, 'session_detached');
+      return b;
+    };
+    const first = await attach();
+    const again = await attach();
+    expect(again.seq).to.equal(first.seq);
+    expect(again.data).to.equal(first.data);
+
+    owner.send({ type: 'terminal_input', sessionId: id, data: 'echo MARK-1\r' });
+    await owner.waitForOutput(id, /MARK-1\r\n(\x1b\[\?2004h)?\$ $/);
+    const afterOutput = await attach();
+    expect(afterOutput.seq).to.equal(owner.output.get(id)?.seq);
+    const rebuilt = newTerminal(afterOutput.cols, afterOutput.rows, SCROLLBACK);
+    await write(rebuilt, afterOutput.data);
+    expect(dump(rebuilt).rows.join('\n')).to.include('MARK-1');
+
+    // A resize with no output (the shell redraws nothing at a bare prompt) still changes the screen.
+    owner.send({ type: 'resize_terminal', sessionId: id, cols: 100, rows: 30 });
+    await waitFor('resized snapshot', async () => (await attach()).cols === 100, 5000);
+    const resized = await attach();
+    expect([resized.cols, resized.rows]).to.deep.equal([100, 30]);
+    await owner.request({ type: 'close_session', sessionId: id }, 'session_closed');
+    await Promise.all([owner.close(), viewer.close()]);
+  });
+
   it('/recent returns the last lines including the live screen', async () => {
     const c = await TestClient.authed(g.wsUrl, user.token);
     const s = await c.createSession({ profile: 'shell', cols: 80, rows: 24 });
