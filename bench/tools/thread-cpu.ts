@@ -2,11 +2,15 @@
  * CPU seconds per thread (gateway, workers, their PTY programs, this client) while one session
  * streams gen-output: shows where the two cores go. Reads utime+stime from /proc (Linux).
  *
- *   node --import tsx bench/tools/thread-cpu.ts 60
+ *   node --import tsx bench/tools/thread-cpu.ts 60          one session streaming 60 MB
+ *   node --import tsx bench/tools/thread-cpu.ts many 500 30 500 sessions, a line every 100 ms, 30 s
  */
 import fs from 'node:fs';
+import { registerUser, uniqueName } from '../../test/helpers/api.js';
 import { descendants } from '../../test/helpers/gateway-process.js';
+import { BenchClient } from '../lib/bench-client.js';
 import { startGateway } from '../lib/gateway.js';
+import { LINE_INTERVAL_MS, manySessionsCommand } from '../lib/many-sessions-line.js';
 import { streamGenerator, waitForPrompt } from '../lib/stream.js';
 
 const TICKS_PER_S = 100;
@@ -49,38 +53,61 @@ function snapshot(gatewayPid: number): Map<string, number> {
   return m;
 }
 
-const mb = Number(process.argv[2] ?? 60);
-const gw = await startGateway(
-  Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('X_'))) as Record<string, string>,
-);
+/** Sessions per user in the many scenario (the bench's MAX_SESSIONS_PER_USER is 100). */
+const SESSIONS_PER_USER = 20;
+
+const many = process.argv[2] === 'many';
+const gw = await startGateway({});
+const gatewayPid = gw.process.pid as number;
 try {
-  const c = await gw.client();
-  const s = await c.createShell(120, 30);
-  await waitForPrompt(c, s.id);
-  const before = snapshot(gw.process.pid as number);
-  const t0 = performance.now();
-  const run = streamGenerator(c, s.id, `--mb ${mb}`);
+  let before = snapshot(gatewayPid);
   let last = before;
+  let t0 = performance.now();
   const sampler = setInterval(() => {
-    last = snapshot(gw.process.pid as number);
+    last = snapshot(gatewayPid);
   }, 500);
-  const r = await run.done;
-  clearInterval(sampler);
-  const after = snapshot(gw.process.pid as number);
-  for (const [k, v] of last) if (!after.has(k)) after.set(k, v);
+  if (many) {
+    const n = Number(process.argv[3] ?? 500);
+    const seconds = Number(process.argv[4] ?? 30);
+    const sockets: BenchClient[] = [];
+    let token = '';
+    for (let i = 0; i < n; i++) {
+      if (i % SESSIONS_PER_USER === 0) token = (await registerUser(gw.url, uniqueName('cpu'))).token;
+      const sc = await BenchClient.authed(gw.wsUrl, token);
+      sockets.push(sc);
+      const s = await sc.createShell(120, 24);
+      sc.type(s.id, manySessionsCommand(Math.ceil(((seconds + 30) * 1000) / LINE_INTERVAL_MS)));
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+    before = snapshot(gatewayPid);
+    t0 = performance.now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    last = snapshot(gatewayPid);
+    console.log(`many: ${n} sessions printing`);
+    clearInterval(sampler);
+    await Promise.all(sockets.map((sc) => sc.close()));
+  } else {
+    const c = await gw.client();
+    const s = await c.createShell(120, 30);
+    await waitForPrompt(c, s.id);
+    before = snapshot(gatewayPid);
+    t0 = performance.now();
+    const r = await streamGenerator(c, s.id, `--mb ${Number(process.argv[2] ?? 60)}`).done;
+    clearInterval(sampler);
+    const now = snapshot(gatewayPid);
+    for (const [k, v] of now) last.set(k, v);
+    console.log(`stream: ${r.mbPerS.toFixed(1)} MB/s`);
+  }
   const wall = (performance.now() - t0) / 1000;
-  console.log(`stream: ${r.mbPerS.toFixed(1)} MB/s over ${wall.toFixed(1)} s`);
-  const rows = [...after]
-    .map(([k, v]) => ({ k, s: (v - (before.get(k) ?? 0)) / TICKS_PER_S }))
-    .filter((x) => x.s > 0.05)
-    .sort((a, b) => b.s - a.s);
-  let total = 0;
+  const all = [...last].map(([k, v]) => ({ k, s: (v - (before.get(k) ?? 0)) / TICKS_PER_S }));
+  const rows = all.filter((x) => x.s > 0.05).sort((a, b) => b.s - a.s);
+  const total = all.reduce((sum, x) => sum + x.s, 0);
+  const small = all.filter((x) => x.s <= 0.05);
+  console.log(`${small.length} threads under 0.05 s each: ${small.reduce((sum, x) => sum + x.s, 0).toFixed(2)} s in all`);
   for (const x of rows) {
-    total += x.s;
     console.log(`${x.s.toFixed(2).padStart(7)} s  ${((100 * x.s) / wall).toFixed(0).padStart(3)}%  ${x.k}`);
   }
   console.log(`total ${total.toFixed(1)} CPU s in ${wall.toFixed(1)} s wall (${(total / wall).toFixed(2)} cores)`);
-  await c.closeSession(s.id);
 } finally {
   await gw.stop();
 }

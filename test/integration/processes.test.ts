@@ -167,10 +167,14 @@ describe('process lifecycle (real gateway, workers, PTYs)', function () {
       const s = await c.createSession({ profile: 'shell' });
       const [worker] = workerPids(g.pid);
       if (worker === undefined) throw new Error('no worker');
-      const threads = fs.readdirSync(`/proc/${worker}/task`).map(Number);
-      const lowered = threads.filter((tid) => niceOf(worker, tid) === 10);
-      // The emulator thread and the history writer thread (V8's own helpers stay at 0).
-      expect(lowered.length).to.equal(2);
+      const lowered = () =>
+        fs
+          .readdirSync(`/proc/${worker}/task`)
+          .map(Number)
+          .filter((tid) => niceOf(worker, tid) === 10);
+      // The emulator and history writer threads, once loaded (V8's helper threads stay at 0).
+      await waitFor('both threads lowered', () => lowered().length >= 2, 5000);
+      expect(lowered().length).to.equal(2);
       expect(niceOf(worker)).to.equal(0);
       expect(niceOf(g.pid)).to.equal(0);
       expect(niceOf(s.pid)).to.equal(0);
