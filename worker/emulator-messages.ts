@@ -21,14 +21,15 @@ export type EmulatorRequestType = keyof EmulatorResults;
 
 export type EmulatorIn =
   | { type: 'open'; id: string; cols: number; rows: number; scrollback: number }
-  | { type: 'write'; id: string; data: string }
+  /** Output of one or more sessions, in the order it was read (one message per tick, not per chunk). */
+  | { type: 'write'; writes: [id: string, data: string][] }
   | { type: 'resize'; id: string; cols: number; rows: number }
   | { type: 'close'; id: string }
   | { type: 'request'; id: string; requestId: number; request: EmulatorRequestType };
 
 export type EmulatorOut =
-  /** `chars` of the session's output have been parsed (flow control's parse debt). */
-  | { type: 'parsed'; id: string; chars: number }
+  /** Output parsed since the last such message, per session (flow control's parse debt). */
+  | { type: 'parsed'; parsed: [id: string, chars: number][] }
   | { type: 'lines'; rows: LineRow[] }
   | { type: 'reply'; requestId: number; ok: true; result: EmulatorResults[EmulatorRequestType] }
   | { type: 'reply'; requestId: number; ok: false; message: string };

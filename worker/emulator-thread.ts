@@ -39,6 +39,23 @@ function flushLines(): void {
   pendingLines = [];
 }
 
+/** Parsed chars per session, reported once per event-loop turn rather than once per chunk. */
+const parsedPending = new Map<string, number>();
+let parsedFlushQueued = false;
+function flushParsed(): void {
+  parsedFlushQueued = false;
+  if (parsedPending.size === 0) return;
+  post({ type: 'parsed', parsed: [...parsedPending] });
+  parsedPending.clear();
+}
+function reportParsed(id: string, chars: number): void {
+  parsedPending.set(id, (parsedPending.get(id) ?? 0) + chars);
+  if (!parsedFlushQueued) {
+    parsedFlushQueued = true;
+    setImmediate(flushParsed);
+  }
+}
+
 class EmulatedSession {
   readonly term: InstanceType<typeof Terminal>;
   private readonly serializer = new SerializeAddon();
@@ -70,7 +87,7 @@ class EmulatedSession {
     this.term.write(data, () => {
       this.unparsedWrites--;
       this.tracker.poll();
-      post({ type: 'parsed', id: this.id, chars: data.length });
+      reportParsed(this.id, data.length);
     });
   }
 
@@ -134,7 +151,7 @@ port.on('message', (msg: EmulatorIn) => {
       sessions.set(msg.id, new EmulatedSession(msg.id, msg.cols, msg.rows, msg.scrollback));
       break;
     case 'write':
-      sessions.get(msg.id)?.write(msg.data);
+      for (const [id, data] of msg.writes) sessions.get(id)?.write(data);
       break;
     case 'resize':
       sessions.get(msg.id)?.resize(msg.cols, msg.rows);

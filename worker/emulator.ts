@@ -5,6 +5,12 @@ import { siblingModule } from '../common/paths.js';
 import { startThread } from '../common/threads.js';
 import type { EmulatorIn, EmulatorOut, EmulatorRequestType, EmulatorResults } from './emulator-messages.js';
 
+/**
+ * Consecutive output of one session is joined into one write up to this size: xterm yields to
+ * other work (requests, other sessions) only between writes, so a write stays a few ms of parsing.
+ */
+export const MAX_COALESCED_CHARS = 64 * 1024;
+
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
@@ -28,7 +34,7 @@ export class Emulator {
     this.thread.on('message', (msg: EmulatorOut) => {
       switch (msg.type) {
         case 'parsed':
-          this.parsedListeners.get(msg.id)?.(msg.chars);
+          for (const [id, chars] of msg.parsed) this.parsedListeners.get(id)?.(chars);
           break;
         case 'lines':
           this.events.lines(msg.rows);
@@ -50,7 +56,21 @@ export class Emulator {
   }
 
   private send(msg: EmulatorIn): void {
+    // Output read before this message must reach the thread first (requests are exact at a seq).
+    this.flushWrites();
     this.thread.postMessage(msg);
+  }
+
+  /** PTY output waiting for the end of this event-loop turn: one postMessage for all of it. */
+  private writes: [id: string, data: string][] = [];
+  private writesQueued = false;
+
+  private flushWrites(): void {
+    this.writesQueued = false;
+    if (this.writes.length === 0) return;
+    const writes = this.writes;
+    this.writes = [];
+    this.thread.postMessage({ type: 'write', writes } satisfies EmulatorIn);
   }
 
   open(id: string, cols: number, rows: number, scrollback: number, onParsed: (chars: number) => void): void {
@@ -59,7 +79,13 @@ export class Emulator {
   }
 
   write(id: string, data: string): void {
-    this.send({ type: 'write', id, data });
+    const last = this.writes[this.writes.length - 1];
+    if (last && last[0] === id && last[1].length + data.length <= MAX_COALESCED_CHARS) last[1] += data;
+    else this.writes.push([id, data]);
+    if (!this.writesQueued) {
+      this.writesQueued = true;
+      setImmediate(() => this.flushWrites());
+    }
   }
 
   resize(id: string, cols: number, rows: number): void {
