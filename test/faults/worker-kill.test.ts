@@ -178,7 +178,14 @@ describe('fault: worker SIGKILL at random moments, 20 times, under streaming and
         });
         const replacement = waitFor(
           'replacement worker ready',
-          async () => (await health()).workers.ready === WORKER_COUNT && workerPids(g).length === WORKER_COUNT,
+          // The victim must be gone from the list first: right after SIGKILL it can still be
+          // listed (and counted ready) for a moment, which would end this wait at once.
+          async () => {
+            const pids = workerPids(g);
+            return (
+              !pids.includes(victim) && pids.length === WORKER_COUNT && (await health()).workers.ready === WORKER_COUNT
+            );
+          },
           GIVE_UP_MS,
           20,
         ).then(
