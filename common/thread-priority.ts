@@ -1,34 +1,19 @@
 /**
  * Thread priority for background work. On Linux the nice value belongs to a thread, not to the
- * process, so a worker thread can lower its own priority (never raise it: that needs
- * CAP_SYS_NICE) and leave the event loops that echo keystrokes first in line for the CPU.
+ * process, and nice(2) changes the calling thread's only (the same call piscina makes for the
+ * hash threads, through the same @napi-rs/nice binding). A thread can lower its own priority,
+ * never raise it back (that needs CAP_SYS_NICE), and so leaves the event loops that echo
+ * keystrokes first in line for the CPU.
  */
-import fs from 'node:fs';
-import os from 'node:os';
+import { nice } from '@napi-rs/nice';
 
 /** Nice value added to threads that parse terminal output or write history. */
 export const BACKGROUND_THREAD_NICE = 10;
 
-/** The calling thread's kernel thread id (Linux), or undefined where /proc does not tell. */
-function currentThreadId(): number | undefined {
-  try {
-    // "/proc/thread-self" links to "<pid>/task/<tid>" for whichever thread reads it.
-    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
-    return Number.isInteger(tid) && tid > 0 ? tid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Adds `increment` to the calling thread's nice value. Best effort: returns false (and changes
- * nothing) where per-thread priorities are not available.
- */
+/** Adds `increment` to the calling thread's nice value. Best effort: false where refused. */
 export function lowerThreadPriority(increment: number = BACKGROUND_THREAD_NICE): boolean {
-  const tid = currentThreadId();
-  if (tid === undefined) return false;
   try {
-    os.setPriority(tid, Math.min(19, os.getPriority(tid) + increment));
+    nice(increment);
     return true;
   } catch {
     return false;

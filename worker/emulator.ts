@@ -28,6 +28,9 @@ export class Emulator {
   private nextRequestId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly parsedListeners = new Map<string, (chars: number) => void>();
+  /** PTY output waiting for the end of this event-loop turn: one postMessage for all of it. */
+  private writes: [id: string, data: string][] = [];
+  private writesQueued = false;
 
   constructor(private readonly events: Omit<EmulatorEvents, 'parsed'>) {
     this.thread = startThread(siblingModule(import.meta.url, 'emulator-thread'));
@@ -60,10 +63,6 @@ export class Emulator {
     this.flushWrites();
     this.thread.postMessage(msg);
   }
-
-  /** PTY output waiting for the end of this event-loop turn: one postMessage for all of it. */
-  private writes: [id: string, data: string][] = [];
-  private writesQueued = false;
 
   private flushWrites(): void {
     this.writesQueued = false;

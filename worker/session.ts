@@ -52,6 +52,8 @@ export class Session {
    * Dropped on the first output or resize, so only quiet sessions hold one.
    */
   private snapshotCache: SnapshotResult | undefined;
+  /** Resizes so far: a snapshot serialised across one (or several) must not be kept. */
+  private resizes = 0;
 
   constructor(
     spec: SpawnSpec,
@@ -136,6 +138,7 @@ export class Session {
   resize(cols: number, rows: number): void {
     if (this.exited) return;
     this.snapshotCache = undefined;
+    this.resizes++;
     this.pty.resize(cols, rows);
     this.emulator.resize(this.id, cols, rows);
     this.cols = cols;
@@ -160,6 +163,7 @@ export class Session {
       if (delta !== undefined) return { mode: 'delta', data: delta, seq, since, cols: this.cols, rows: this.rows };
     }
     if (this.snapshotCache?.seq === seq) return this.snapshotCache;
+    const resizesBefore = this.resizes;
     // Queued in the emulator behind every write so far: the answer is the screen exactly at `seq`.
     const snap = await this.emulator.request(this.id, 'snapshot');
     const result: SnapshotResult = {
@@ -170,8 +174,9 @@ export class Session {
       cols: snap.cols,
       rows: snap.rows,
     };
-    // Kept only if nothing (output or resize) changed the screen while it was serialised.
-    if (this.flow.fedSeq === seq && this.cols === snap.cols && this.rows === snap.rows) this.snapshotCache = result;
+    // Kept only if nothing (output or a resize, even back to the same size) changed the screen
+    // while it was serialised.
+    if (this.flow.fedSeq === seq && this.resizes === resizesBefore) this.snapshotCache = result;
     return result;
   }
 

@@ -13,7 +13,8 @@ export function rssBytes(pid: number): number {
   }
 }
 
-function cmdline(pid: number): string {
+/** A process's command line with spaces for NULs ('' once it has exited). */
+export function cmdline(pid: number): string {
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
   } catch {

@@ -11,6 +11,7 @@ import { descendants } from '../../test/helpers/gateway-process.js';
 import { BenchClient } from '../lib/bench-client.js';
 import { startGateway } from '../lib/gateway.js';
 import { LINE_INTERVAL_MS, manySessionsCommand } from '../lib/many-sessions-line.js';
+import { cmdline } from '../lib/proc.js';
 import { streamGenerator, waitForPrompt } from '../lib/stream.js';
 
 const TICKS_PER_S = 100;
@@ -46,7 +47,7 @@ function snapshot(gatewayPid: number): Map<string, number> {
   };
   add(threadsOf(gatewayPid, 'gateway'));
   for (const p of descendants(gatewayPid)) {
-    const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    const cmd = cmdline(p);
     add(threadsOf(p, /worker\/main/.test(cmd) ? 'worker' : cmd.slice(0, 30)));
   }
   add(threadsOf(process.pid, 'client'));
@@ -103,7 +104,9 @@ try {
   const rows = all.filter((x) => x.s > 0.05).sort((a, b) => b.s - a.s);
   const total = all.reduce((sum, x) => sum + x.s, 0);
   const small = all.filter((x) => x.s <= 0.05);
-  console.log(`${small.length} threads under 0.05 s each: ${small.reduce((sum, x) => sum + x.s, 0).toFixed(2)} s in all`);
+  console.log(
+    `${small.length} threads under 0.05 s each: ${small.reduce((sum, x) => sum + x.s, 0).toFixed(2)} s in all`,
+  );
   for (const x of rows) {
     console.log(`${x.s.toFixed(2).padStart(7)} s  ${((100 * x.s) / wall).toFixed(0).padStart(3)}%  ${x.k}`);
   }
